@@ -1,0 +1,165 @@
+#include "mock_cluster.h"
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kafka_error.h"
+
+namespace kafka_fd {
+
+class MockCloseWorker : public Napi::AsyncWorker {
+ public:
+  MockCloseWorker(Napi::Env env, MockCluster* owner)
+      : Napi::AsyncWorker(env, "kafka-fd-mock-close"),
+        cluster_(owner->cluster_),
+        rk_(owner->rk_),
+        deferred_(env) {
+    owner->cluster_ = nullptr;
+    owner->rk_ = nullptr;
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    rd_kafka_mock_cluster_destroy(cluster_);
+    rd_kafka_destroy(rk_);
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  rd_kafka_mock_cluster_t* cluster_;
+  rd_kafka_t* rk_;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Function MockCluster::Init(Napi::Env env) {
+  return DefineClass(env, "NativeMockCluster",
+                     {
+                         InstanceMethod("bootstraps", &MockCluster::Bootstraps),
+                         InstanceMethod("createTopic", &MockCluster::CreateTopic),
+                         InstanceMethod("brokerDown", &MockCluster::BrokerDown),
+                         InstanceMethod("brokerUp", &MockCluster::BrokerUp),
+                         InstanceMethod("setRtt", &MockCluster::SetRtt),
+                         InstanceMethod("pushRequestErrors", &MockCluster::PushRequestErrors),
+                         InstanceMethod("setPartitionLeader", &MockCluster::SetPartitionLeader),
+                         InstanceMethod("close", &MockCluster::Close),
+                     });
+}
+
+MockCluster::MockCluster(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MockCluster>(info) {
+  Napi::Env env = info.Env();
+  int brokers = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 1;
+  if (brokers < 1) throw KafkaError(env, "ERR__INVALID_ARG", "a mock cluster needs at least one broker");
+  char errstr[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  // This handle only hosts the cluster; it talks to no broker and has nothing to log.
+  rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof(errstr));
+  rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+  if (rk_ == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    throw KafkaError(env, "ERR__FAIL", std::string("mock cluster: ") + errstr);
+  }
+  cluster_ = rd_kafka_mock_cluster_new(rk_, brokers);
+  if (cluster_ == nullptr) {
+    rd_kafka_destroy(rk_);
+    rk_ = nullptr;
+    throw KafkaError(env, "ERR__FAIL", "mock cluster: rd_kafka_mock_cluster_new failed");
+  }
+}
+
+MockCluster::~MockCluster() {
+  // Not closed: the finalizer may not block the JS thread, so destroy on a thread of our own.
+  if (cluster_ != nullptr) {
+    rd_kafka_mock_cluster_t* cluster = cluster_;
+    rd_kafka_t* rk = rk_;
+    std::thread([cluster, rk] {
+      rd_kafka_mock_cluster_destroy(cluster);
+      rd_kafka_destroy(rk);
+    }).detach();
+  }
+}
+
+void MockCluster::Check(Napi::Env env) {
+  if (cluster_ == nullptr) throw KafkaError(env, "ERR__STATE", "the mock cluster is closed");
+}
+
+void MockCluster::Check(Napi::Env env, rd_kafka_resp_err_t err, const char* what) {
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw KafkaError(env, err, std::string("mock cluster: ") + what + ": " + rd_kafka_err2str(err));
+}
+
+Napi::Value MockCluster::Bootstraps(const Napi::CallbackInfo& info) {
+  Check(info.Env());
+  return Napi::String::New(info.Env(), rd_kafka_mock_cluster_bootstraps(cluster_));
+}
+
+Napi::Value MockCluster::CreateTopic(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Check(env);
+  std::string name = info[0].ToString();
+  int partitions = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 1;
+  int replication = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 1;
+  Check(env, rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions, replication), "createTopic");
+  return env.Undefined();
+}
+
+Napi::Value MockCluster::BrokerDown(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Check(env);
+  Check(env, rd_kafka_mock_broker_set_down(cluster_, info[0].As<Napi::Number>().Int32Value()), "brokerDown");
+  return env.Undefined();
+}
+
+Napi::Value MockCluster::BrokerUp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Check(env);
+  Check(env, rd_kafka_mock_broker_set_up(cluster_, info[0].As<Napi::Number>().Int32Value()), "brokerUp");
+  return env.Undefined();
+}
+
+Napi::Value MockCluster::SetRtt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Check(env);
+  Check(env,
+        rd_kafka_mock_broker_set_rtt(cluster_, info[0].As<Napi::Number>().Int32Value(),
+                                     info[1].As<Napi::Number>().Int32Value()),
+        "setRtt");
+  return env.Undefined();
+}
+
+Napi::Value MockCluster::PushRequestErrors(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Check(env);
+  int16_t api_key = static_cast<int16_t>(info[0].As<Napi::Number>().Int32Value());
+  Napi::Array codes = info[1].As<Napi::Array>();
+  std::vector<rd_kafka_resp_err_t> errors;
+  for (uint32_t i = 0; i < codes.Length(); i++)
+    errors.push_back(static_cast<rd_kafka_resp_err_t>(codes.Get(i).As<Napi::Number>().Int32Value()));
+  rd_kafka_mock_push_request_errors_array(cluster_, api_key, errors.size(), errors.data());
+  return env.Undefined();
+}
+
+Napi::Value MockCluster::SetPartitionLeader(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Check(env);
+  std::string topic = info[0].ToString();
+  Check(env,
+        rd_kafka_mock_partition_set_leader(cluster_, topic.c_str(), info[1].As<Napi::Number>().Int32Value(),
+                                           info[2].As<Napi::Number>().Int32Value()),
+        "setPartitionLeader");
+  return env.Undefined();
+}
+
+Napi::Value MockCluster::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (cluster_ == nullptr) {
+    auto done = Napi::Promise::Deferred::New(env);
+    done.Resolve(env.Undefined());
+    return done.Promise();
+  }
+  auto* worker = new MockCloseWorker(env, this);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace kafka_fd

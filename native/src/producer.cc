@@ -1,0 +1,541 @@
+#include "producer.h"
+
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "kafka_error.h"
+#include "poller.h"
+#include "thread_poll.h"
+
+namespace kafka_fd {
+
+namespace {
+
+void DeliveryCallback(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+  static_cast<Producer*>(opaque)->OnDelivery(message);
+}
+void ErrorCallback(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  static_cast<Producer*>(opaque)->OnError(err, reason);
+}
+int StatsCallback(rd_kafka_t*, char* json, size_t len, void* opaque) {
+  static_cast<Producer*>(opaque)->OnStats(json, len);
+  return 0;  // librdkafka frees the JSON
+}
+void LogCallback(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
+  static_cast<Producer*>(rd_kafka_opaque(rk))->OnLog(level, fac, buf);
+}
+
+// Copies a JS string or Buffer into `scratch` (strings) or points into the Buffer; null/undefined: no bytes.
+// librdkafka copies the bytes (RD_KAFKA_MSG_F_COPY), so the scratch is reused by the next call.
+bool Bytes(Napi::Env env, const Napi::Value& v, std::string& scratch, const void** data, size_t* len) {
+  if (v.IsNull() || v.IsUndefined()) {
+    *data = nullptr;
+    *len = 0;
+    return true;
+  }
+  if (v.IsBuffer()) {
+    auto buf = v.As<Napi::Buffer<char>>();
+    *data = buf.Data();
+    *len = buf.Length();
+    return true;
+  }
+  if (v.IsString()) {
+    size_t n = 0;
+    napi_get_value_string_utf8(env, v, nullptr, 0, &n);
+    scratch.resize(n + 1);
+    napi_get_value_string_utf8(env, v, &scratch[0], n + 1, &n);
+    *data = scratch.data();
+    *len = n;
+    return true;
+  }
+  return false;
+}
+
+// Appends one header; the value may be a string, a Buffer or null.
+bool AddHeader(Napi::Env env, rd_kafka_headers_t* hdrs, const std::string& name, const Napi::Value& value,
+               std::string& scratch) {
+  const void* data;
+  size_t len;
+  if (!Bytes(env, value, scratch, &data, &len)) return false;
+  rd_kafka_header_add(hdrs, name.data(), static_cast<ssize_t>(name.size()), data, static_cast<ssize_t>(len));
+  return true;
+}
+
+// Headers as a record (values may be arrays for repeated names) or as an array of [name, value] pairs.
+rd_kafka_headers_t* BuildHeaders(Napi::Env env, const Napi::Value& headers, std::string& scratch) {
+  if (headers.IsUndefined() || headers.IsNull()) return nullptr;
+  if (!headers.IsObject()) throw KafkaError(env, "ERR__INVALID_ARG", "message headers must be an object or an array of [name, value] pairs");
+  rd_kafka_headers_t* hdrs = rd_kafka_headers_new(8);
+  auto bad = [&](const std::string& why) {
+    rd_kafka_headers_destroy(hdrs);
+    return KafkaError(env, "ERR__INVALID_ARG", why);
+  };
+  if (headers.IsArray()) {
+    Napi::Array pairs = headers.As<Napi::Array>();
+    for (uint32_t i = 0; i < pairs.Length(); i++) {
+      Napi::Value pair = pairs.Get(i);
+      if (!pair.IsArray() || pair.As<Napi::Array>().Length() != 2 || !pair.As<Napi::Array>().Get(0u).IsString())
+        throw bad("each header pair must be [name: string, value: string | Buffer | null]");
+      std::string name = pair.As<Napi::Array>().Get(0u).As<Napi::String>();
+      if (!AddHeader(env, hdrs, name, pair.As<Napi::Array>().Get(1u), scratch))
+        throw bad("header '" + name + "' must be a string, a Buffer or null");
+    }
+    return hdrs;
+  }
+  Napi::Object record = headers.As<Napi::Object>();
+  Napi::Array names = record.GetPropertyNames();
+  for (uint32_t i = 0; i < names.Length(); i++) {
+    std::string name = names.Get(i).As<Napi::String>();
+    Napi::Value value = record.Get(name);
+    if (value.IsArray()) {
+      Napi::Array values = value.As<Napi::Array>();
+      for (uint32_t j = 0; j < values.Length(); j++) {
+        if (!AddHeader(env, hdrs, name, values.Get(j), scratch))
+          throw bad("header '" + name + "' must be a string, a Buffer or null");
+      }
+    } else if (!AddHeader(env, hdrs, name, value, scratch)) {
+      throw bad("header '" + name + "' must be a string, a Buffer or null");
+    }
+  }
+  return hdrs;
+}
+
+template <typename T>
+T* TypedArrayData(Napi::Object sink, const char* key, size_t* length) {
+  Napi::Value v = sink.Get(key);
+  if (!v.IsTypedArray()) throw Napi::TypeError::New(sink.Env(), std::string("sink.") + key + " must be a typed array");
+  auto array = v.As<Napi::TypedArrayOf<T>>();
+  *length = array.ElementLength();
+  return array.Data();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------
+// Close off the JS thread: stop the poll thread (thread mode), purge what is left, serve the purge reports
+// into the queue, destroy. JS gets the remaining reports when it resolves.
+
+class CloseWorker : public Napi::AsyncWorker {
+ public:
+  CloseWorker(Napi::Env env, Producer* producer)
+      : Napi::AsyncWorker(env, "kafka-fd-close"),
+        producer_(producer),
+        keep_alive_(Napi::Persistent(producer->Value())),
+        deferred_(env) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    if (producer_->thread_) producer_->thread_->Stop();
+    rd_kafka_purge(producer_->rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    while (rd_kafka_poll(producer_->rk_, 0) > 0) {
+    }
+    rd_kafka_queue_destroy(producer_->main_queue_);
+    rd_kafka_destroy(producer_->rk_);
+  }
+
+  void OnOK() override {
+    Napi::HandleScope scope(Env());
+    producer_->rk_ = nullptr;
+    producer_->main_queue_ = nullptr;
+    producer_->destroyed_ = true;
+    if (producer_->thread_) producer_->thread_->ReleaseTsfn();
+    // The purge reports: JS fails those promises with librdkafka's ERR__PURGE_* codes.
+    while (producer_->Dispatch(SIZE_MAX) > 0) {
+    }
+    producer_->in_flight_ = 0;
+    producer_->UpdateKeepAlive();
+    deferred_.Resolve(Env().Undefined());
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Producer* producer_;
+  Napi::ObjectReference keep_alive_;  // the producer may not be collected while this runs
+  Napi::Promise::Deferred deferred_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+
+Napi::Function Producer::Init(Napi::Env env) {
+  return DefineClass(env, "NativeProducer",
+                     {
+                         InstanceMethod("attach", &Producer::Attach),
+                         InstanceMethod("produce", &Producer::Produce),
+                         InstanceMethod("produceBatch", &Producer::ProduceBatch),
+                         InstanceMethod("outqLen", &Producer::OutqLen),
+                         InstanceMethod("close", &Producer::Close),
+                         InstanceMethod("name", &Producer::Name),
+                     });
+}
+
+Producer::Producer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Producer>(info) {
+  Napi::Env env = info.Env();
+  state_ = Addon::State(env);
+  if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsObject())
+    throw Napi::TypeError::New(env, "NativeProducer(config: string[], sink: object)");
+
+  Napi::Object sink = info[1].As<Napi::Object>();
+  sink_ = Napi::Persistent(sink);
+  on_batch_ = Napi::Persistent(sink.Get("onBatch").As<Napi::Function>());
+  on_event_ = Napi::Persistent(sink.Get("onEvent").As<Napi::Function>());
+  size_t n1, n2, n3, n4, n5;
+  ids_ = TypedArrayData<double>(sink, "ids", &n1);
+  errs_ = TypedArrayData<int32_t>(sink, "errs", &n2);
+  partitions_ = TypedArrayData<int32_t>(sink, "partitions", &n3);
+  offsets_ = TypedArrayData<double>(sink, "offsets", &n4);
+  timestamps_ = TypedArrayData<double>(sink, "timestamps", &n5);
+  capacity_ = std::min(std::min(std::min(n1, n2), std::min(n3, n4)), n5);
+  async_context_ = std::make_unique<Napi::AsyncContext>(env, "KafkaFdProducer");
+
+  char errstr[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  Napi::Array config = info[0].As<Napi::Array>();
+  for (uint32_t i = 0; i + 1 < config.Length(); i += 2) {
+    std::string key = config.Get(i).ToString();
+    std::string value = config.Get(i + 1).ToString();
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      throw KafkaError(env, "ERR__INVALID_ARG", errstr);
+    }
+  }
+  // Logs are served with everything else by whoever serves the main queue, never on librdkafka's threads.
+  rd_kafka_conf_set(conf, "log.queue", "true", errstr, sizeof(errstr));
+  rd_kafka_conf_set_opaque(conf, this);
+  rd_kafka_conf_set_dr_msg_cb(conf, DeliveryCallback);
+  rd_kafka_conf_set_error_cb(conf, ErrorCallback);
+  rd_kafka_conf_set_stats_cb(conf, StatsCallback);
+  rd_kafka_conf_set_log_cb(conf, LogCallback);
+
+  rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+  if (rk_ == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    throw KafkaError(env, "ERR__INVALID_ARG", errstr);
+  }
+  rd_kafka_set_log_queue(rk_, nullptr);
+  main_queue_ = rd_kafka_queue_get_main(rk_);
+  state_->producers.insert(this);
+}
+
+Producer::~Producer() {
+  if (!destroyed_) {
+    // Dropped without close(): nothing was in flight (in-flight messages keep this object alive), so
+    // there is nothing to report. Detach here; destroy on a thread of its own, never in the finalizer.
+    closing_ = true;
+    Detach();
+    if (thread_) thread_->Stop();
+    rd_kafka_t* rk = rk_;
+    rd_kafka_queue_t* q = main_queue_;
+    rk_ = nullptr;
+    destroyed_ = true;
+    if (!state_->tearing_down) {
+      std::thread([rk, q] {
+        rd_kafka_queue_destroy(q);
+        rd_kafka_destroy(rk);
+      }).detach();
+    } else {
+      rd_kafka_queue_destroy(q);
+      rd_kafka_destroy(rk);
+    }
+  }
+  state_->producers.erase(this);
+}
+
+Napi::Value Producer::Attach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (poller_ || thread_) throw KafkaError(env, "ERR__STATE", "producer is already attached to a poller");
+  if (info.Length() > 0 && info[0].IsObject()) {
+    Poller* poller = Napi::ObjectWrap<Poller>::Unwrap(info[0].As<Napi::Object>());
+    event_fd_ = std::make_unique<EventFd>();
+    if (!event_fd_->ok()) throw KafkaError(env, "ERR__FAIL", std::string("eventfd failed: ") + strerror(errno));
+    poller_ = poller->core();
+    rd_kafka_queue_io_event_enable(main_queue_, event_fd_->fd(), EventFd::Payload(), EventFd::PayloadSize());
+    poller_->Add(this, poll_.Allocate(), event_fd_->fd());
+  } else {
+    thread_ = std::make_unique<PollThread>(env, rk_, [this] {
+      // Thread mode hands JS everything at once: it is the baseline, kept as simple as its peers.
+      Napi::HandleScope scope(sink_.Env());
+      while (Dispatch(capacity_) > 0) {
+      }
+    });
+  }
+  return env.Undefined();
+}
+
+void Producer::OnReadable() {
+  event_fd_->Drain();
+  poller_->metrics.wakeups++;
+  needs_serve = true;
+  poller_->Schedule(this);
+}
+
+bool Producer::ServeNative(uint64_t deadline_ns) {
+  if (rk_ == nullptr || closing_) {
+    needs_serve = false;
+    return true;
+  }
+  last_serve_ns = NowNs();
+  poller_->metrics.serves++;
+  while (true) {
+    int served = rd_kafka_poll(rk_, 0);
+    poller_->metrics.events += served;
+    if (served == 0) {
+      needs_serve = false;
+      return true;
+    }
+    if (NowNs() >= deadline_ns) {
+      needs_serve = true;
+      return false;
+    }
+  }
+}
+
+void Producer::ServeInline() {
+  // A synchronous produce loop does not turn the event loop: serve here (native only, the callbacks just
+  // append) so librdkafka frees queue space as acks arrive. JS gets the batch on the next loop turn.
+  uint64_t deadline = NowNs() + static_cast<uint64_t>(poller_->options().max_time_ms * 1e6);
+  ServeNative(deadline);
+  if (queue_.Size() > 0 || needs_serve) poller_->Schedule(this);
+}
+
+size_t Producer::Dispatch(size_t max) {
+  if (max > capacity_) max = capacity_;
+  size_t n = queue_.TakeReports(max, ids_, errs_, partitions_, offsets_, timestamps_);
+  std::vector<Event> events = queue_.TakeEvents();
+  if (n == 0 && events.empty()) return 0;
+  Napi::Env env = sink_.Env();
+  Napi::Object recv = sink_.Value();
+  in_flight_ -= static_cast<int64_t>(n);
+  if (poller_) {
+    poller_->metrics.reports += static_cast<double>(n);
+    if (n > 0) poller_->metrics.batches++;
+  }
+  try {
+    if (n > 0) on_batch_.MakeCallback(recv, {Napi::Number::New(env, static_cast<double>(n))}, *async_context_);
+    for (const Event& e : events) {
+      on_event_.MakeCallback(recv,
+                             {Napi::Number::New(env, e.kind), Napi::Number::New(env, e.code),
+                              Napi::String::New(env, e.name), Napi::String::New(env, e.text),
+                              Napi::Boolean::New(env, e.fatal)},
+                             *async_context_);
+    }
+  } catch (const Napi::Error& e) {
+    // lib/producer guards every subscriber; reaching here is a bug in our JS. Surface it as an uncaught
+    // exception rather than losing it inside the poller.
+    napi_fatal_exception(env, e.Value());
+  }
+  UpdateKeepAlive();
+  return n > 0 ? n : 1;
+}
+
+void Producer::UpdateKeepAlive() {
+  bool want = !destroyed_ && in_flight_ > 0;
+  if (want == alive_) return;
+  alive_ = want;
+  if (want) {
+    Ref();
+    if (poll_) uv_ref(reinterpret_cast<uv_handle_t*>(poll_.Get()));
+    if (thread_) thread_->Ref(sink_.Env());
+  } else {
+    Unref();
+    if (poll_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_.Get()));
+    if (thread_) thread_->Unref(sink_.Env());
+  }
+}
+
+void Producer::OnDelivery(const rd_kafka_message_t* m) {
+  rd_kafka_timestamp_type_t type;
+  int64_t ts = rd_kafka_message_timestamp(m, &type);
+  queue_.PushReport(Report{static_cast<double>(reinterpret_cast<uintptr_t>(m->_private)), m->err, m->partition,
+                           static_cast<double>(m->offset), static_cast<double>(ts)});
+}
+
+void Producer::OnError(int err, const char* reason) {
+  Event e(Event::kError);
+  e.code = err;
+  e.name = rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err));
+  e.text = reason;
+  if (err == RD_KAFKA_RESP_ERR__FATAL && rk_ != nullptr) {
+    char why[512];
+    rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk_, why, sizeof(why));
+    e.fatal = true;
+    e.code = orig;
+    e.name = rd_kafka_err2name(orig);
+    e.text = why;
+  }
+  queue_.PushEvent(std::move(e));
+}
+
+void Producer::OnStats(const char* json, size_t len) {
+  Event e(Event::kStats);
+  e.text.assign(json, len);
+  queue_.PushEvent(std::move(e));
+}
+
+void Producer::OnLog(int level, const char* fac, const char* buf) {
+  Event e(Event::kLog);
+  e.code = level;
+  e.name = fac;
+  e.text = buf;
+  queue_.PushEvent(std::move(e));
+}
+
+rd_kafka_resp_err_t Producer::ProduceOne(Napi::Env env, const Napi::Value& topic, int32_t partition,
+                                         const Napi::Value& value, const Napi::Value& key,
+                                         const Napi::Value& headers, int64_t timestamp, double id) {
+  static thread_local std::string topic_scratch, value_scratch, key_scratch, header_scratch;
+  const void* tdata;
+  size_t tlen;
+  if (!topic.IsString() || !Bytes(env, topic, topic_scratch, &tdata, &tlen) || tlen == 0)
+    throw KafkaError(env, "ERR__INVALID_ARG", "message topic must be a non-empty string");
+  const void *vdata, *kdata;
+  size_t vlen, klen;
+  if (!Bytes(env, value, value_scratch, &vdata, &vlen))
+    throw KafkaError(env, "ERR__INVALID_ARG", "message value must be a string, a Buffer or null");
+  if (!Bytes(env, key, key_scratch, &kdata, &klen))
+    throw KafkaError(env, "ERR__INVALID_ARG", "message key must be a string, a Buffer or null");
+  rd_kafka_headers_t* hdrs = BuildHeaders(env, headers, header_scratch);
+
+  rd_kafka_vu_t vus[8];
+  size_t n = 0;
+  vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+  vus[n++].u.cstr = static_cast<const char*>(tdata);
+  vus[n].vtype = RD_KAFKA_VTYPE_PARTITION;
+  vus[n++].u.i32 = partition;
+  vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  vus[n++].u.i = RD_KAFKA_MSG_F_COPY;
+  vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
+  vus[n].u.mem.ptr = const_cast<void*>(vdata);
+  vus[n++].u.mem.size = vlen;
+  vus[n].vtype = RD_KAFKA_VTYPE_KEY;
+  vus[n].u.mem.ptr = const_cast<void*>(kdata);
+  vus[n++].u.mem.size = klen;
+  vus[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+  vus[n++].u.ptr = reinterpret_cast<void*>(static_cast<uintptr_t>(id));
+  if (timestamp > 0) {
+    vus[n].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
+    vus[n++].u.i64 = timestamp;
+  }
+  if (hdrs != nullptr) {
+    vus[n].vtype = RD_KAFKA_VTYPE_HEADERS;
+    vus[n++].u.headers = hdrs;
+  }
+  rd_kafka_error_t* error = rd_kafka_produceva(rk_, vus, n);
+  if (error == nullptr) {
+    in_flight_++;
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
+  }
+  rd_kafka_resp_err_t err = rd_kafka_error_code(error);
+  rd_kafka_error_destroy(error);
+  if (hdrs != nullptr) rd_kafka_headers_destroy(hdrs);  // librdkafka owns them only on success
+  return err;
+}
+
+// produce(topic, partition, value, key, headers, timestamp, id) -> librdkafka error code (0: accepted)
+Napi::Value Producer::Produce(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (rk_ == nullptr || closing_) return Napi::Number::New(env, RD_KAFKA_RESP_ERR__STATE);
+  int32_t partition = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : RD_KAFKA_PARTITION_UA;
+  int64_t timestamp = info[5].IsNumber() ? info[5].As<Napi::Number>().Int64Value() : 0;
+  double id = info[6].IsNumber() ? info[6].As<Napi::Number>().DoubleValue() : 0;
+  rd_kafka_resp_err_t err = ProduceOne(env, info[0], partition, info[2], info[3], info[4], timestamp, id);
+  if (poller_ && rd_kafka_queue_length(main_queue_) > 0) ServeInline();
+  UpdateKeepAlive();
+  return Napi::Number::New(env, err);
+}
+
+// produceBatch(messages, firstId) -> accepted count * 1 + error: [accepted, err]. Stops at the first
+// message librdkafka refuses; ids are firstId, firstId + 1, ... (0: nobody waits).
+Napi::Value Producer::ProduceBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array result = Napi::Array::New(env, 2);
+  if (rk_ == nullptr || closing_) {
+    result.Set(0u, 0.0);
+    result.Set(1u, static_cast<double>(RD_KAFKA_RESP_ERR__STATE));
+    return result;
+  }
+  Napi::Array messages = info[0].As<Napi::Array>();
+  double first_id = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : 0;
+  uint32_t count = messages.Length();
+  uint32_t accepted = 0;
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  for (; accepted < count; accepted++) {
+    Napi::Object m = messages.Get(accepted).As<Napi::Object>();
+    Napi::Value p = m.Get("partition");
+    Napi::Value ts = m.Get("timestamp");
+    int64_t timestamp = 0;
+    if (ts.IsNumber()) timestamp = ts.As<Napi::Number>().Int64Value();
+    else if (ts.IsObject() && ts.As<Napi::Object>().Has("getTime"))
+      timestamp = static_cast<int64_t>(ts.As<Napi::Date>().ValueOf());
+    err = ProduceOne(env, m.Get("topic"), p.IsNumber() ? p.As<Napi::Number>().Int32Value() : RD_KAFKA_PARTITION_UA,
+                     m.Get("value"), m.Get("key"), m.Get("headers"), timestamp,
+                     first_id == 0 ? 0 : first_id + accepted);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) break;
+    if (poller_ && rd_kafka_queue_length(main_queue_) > 0) ServeInline();
+  }
+  UpdateKeepAlive();
+  result.Set(0u, static_cast<double>(accepted));
+  result.Set(1u, static_cast<double>(err));
+  return result;
+}
+
+Napi::Value Producer::OutqLen(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), rk_ == nullptr ? 0 : rd_kafka_outq_len(rk_));
+}
+
+Napi::Value Producer::Name(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), rk_ == nullptr ? "" : rd_kafka_name(rk_));
+}
+
+void Producer::Detach() {
+  if (poller_) {
+    // librdkafka must stop writing before the fd closes, or it writes into a closed (or reused) fd.
+    if (main_queue_ != nullptr) rd_kafka_queue_io_event_enable(main_queue_, -1, nullptr, 0);
+    poller_->Remove(this);
+    poll_.Reset();
+    if (event_fd_) event_fd_->Close();
+    poller_.reset();
+  }
+}
+
+Napi::Value Producer::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closing_) {
+    auto done = Napi::Promise::Deferred::New(env);
+    done.Resolve(env.Undefined());
+    return done.Promise();
+  }
+  closing_ = true;
+  // Reports still queued natively stay queued: CloseWorker::OnOK hands them to JS with the purge reports,
+  // from the event loop rather than from inside this JS call.
+  Detach();
+  auto* worker = new CloseWorker(env, this);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+void Producer::CloseNow() {
+  if (destroyed_) return;
+  closing_ = true;
+  Detach();
+  if (thread_) {
+    thread_->Stop();
+    thread_->ReleaseTsfn();
+  }
+  rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_queue_destroy(main_queue_);
+  rd_kafka_destroy(rk_);
+  rk_ = nullptr;
+  main_queue_ = nullptr;
+  destroyed_ = true;
+  in_flight_ = 0;
+  if (alive_) {
+    alive_ = false;
+    Unref();
+  }
+}
+
+}  // namespace kafka_fd

@@ -1,0 +1,97 @@
+import * as path from 'node:path';
+import { KafkaFdError } from '../errors/kafka-fd.error';
+
+/** The addon's exports (native/src/addon.cc). Internal: the public API wraps every one of them. */
+export interface NativeBinding {
+  NativeProducer: new (config: string[], sink: NativeSink) => NativeProducer;
+  NativePoller: new (options: NativePollerOptions) => NativePoller;
+  NativeMockCluster: new (brokers: number) => NativeMockCluster;
+  setErrorClass(ctor: typeof KafkaFdError): void;
+  versions(): { librdkafka: string; librdkafkaNumber: number; errors: Record<number, [string, string]> };
+}
+
+/** Where the addon writes delivery reports: typed arrays allocated once per producer, and two callbacks. */
+export interface NativeSink {
+  ids: Float64Array;
+  errs: Int32Array;
+  partitions: Int32Array;
+  offsets: Float64Array;
+  timestamps: Float64Array;
+  onBatch(count: number): void;
+  onEvent(kind: number, code: number, name: string, text: string, fatal: boolean): void;
+}
+
+export interface NativeProducer {
+  attach(poller?: NativePoller): void;
+  produce(topic: string, partition: number | undefined, value: unknown, key: unknown, headers: unknown,
+    timestamp: number | undefined, id: number): number;
+  produceBatch(messages: readonly object[], firstId: number): [accepted: number, err: number];
+  outqLen(): number;
+  close(): Promise<void>;
+  name(): string;
+}
+
+export interface NativePollerOptions {
+  maxTimeMs?: number;
+  pollTimeoutMs?: number;
+  turnBudgetMs?: number;
+  batchSize?: number;
+}
+
+export interface NativePoller {
+  metrics(): Record<string, number>;
+  producerCount(): number;
+  hasHandles(): boolean;
+}
+
+export interface NativeMockCluster {
+  bootstraps(): string;
+  createTopic(name: string, partitions: number, replicationFactor: number): void;
+  brokerDown(id: number): void;
+  brokerUp(id: number): void;
+  setRtt(id: number, ms: number): void;
+  pushRequestErrors(apiKey: number, codes: number[]): void;
+  setPartitionLeader(topic: string, partition: number, brokerId: number): void;
+  close(): Promise<void>;
+}
+
+let binding: NativeBinding | undefined;
+
+/**
+ * Loads the addon once per environment (the main thread and each worker thread load their own instance).
+ * When it cannot load, the error says what to install and how to rebuild.
+ */
+export function native(): NativeBinding {
+  if (binding) return binding;
+  const file = path.resolve(__dirname, '..', '..', 'build', 'Release', 'kafka_fd.node');
+  try {
+    binding = require(file) as NativeBinding;
+  } catch (cause) {
+    const reason = (cause as Error).message ?? String(cause);
+    const missingLib = /librdkafka\.so/.test(reason);
+    throw new KafkaFdError(
+      missingLib
+        ? `nestjs-kafka-fd: librdkafka is not installed (${reason}). Install it (Debian/Ubuntu: ` +
+            'apt-get install librdkafka1, or librdkafka-dev to build) and run `npm rebuild nestjs-kafka-fd`.'
+        : `nestjs-kafka-fd: the native addon could not be loaded from ${file} (${reason}). Install ` +
+            "librdkafka's headers (Debian/Ubuntu: apt-get install librdkafka-dev pkg-config) and run " +
+            '`npm rebuild nestjs-kafka-fd`.',
+      { code: 'ERR__NOT_IMPLEMENTED', cause },
+    );
+  }
+  binding.setErrorClass(KafkaFdError);
+  return binding;
+}
+
+let errorNames: Record<number, [string, string]> | undefined;
+
+/** librdkafka's name and description of an error code (cached). */
+export function describeError(code: number): [name: string, description: string] {
+  errorNames ??= native().versions().errors;
+  return errorNames[code] ?? [`ERR_${code}`, `librdkafka error ${code}`];
+}
+
+/** The version of the librdkafka the addon is linked against, e.g. `2.0.2`. */
+export function librdkafkaVersion(): string {
+  return native().versions().librdkafka;
+}

@@ -1,0 +1,100 @@
+import { KafkaFdError } from '../errors/kafka-fd.error';
+import { NativePoller, native } from '../native/binding';
+
+/** Options of a {@link Poller}. */
+export interface PollerOptions {
+  /** A name for logs, metrics and the Nest module's named pollers. */
+  name?: string;
+  /** Longest native serve of one producer per wake-up, in ms (default 100). A producer cut short is
+   * served again on the next loop turn. */
+  maxTimeMs?: number;
+  /** Safety serve: producers not served for this long are served by a timer (default 1000 ms). The timer
+   * never keeps the process alive. */
+  pollTimeoutMs?: number;
+  /** Budget of one loop turn for all producers of this poller, native serves and JS callbacks together
+   * (default 10 ms). What is left runs on the next turn, so one busy turn cannot stall the event loop. */
+  turnBudgetMs?: number;
+  /** Most delivery reports handed to JS per call (default 1024). */
+  batchSize?: number;
+}
+
+/** What a poller has done since it was created. */
+export interface PollerMetrics {
+  /** Times a producer's fd was readable. */
+  wakeups: number;
+  /** Serves of a producer's queue (`rd_kafka_poll(rk, 0)` until empty or the budget ends). */
+  serves: number;
+  /** Events librdkafka served: a delivery-report batch, a statistics payload, a log line, an error. */
+  events: number;
+  /** Delivery reports handed to JS. */
+  reports: number;
+  /** JS calls that carried them. */
+  batches: number;
+  /** Serves stopped by `maxTimeMs` or the turn budget with more to do. */
+  cutShort: number;
+  /** Loop turns that left work for the next turn. */
+  turnsDeferred: number;
+  /** Serves started by the safety timer. */
+  safetyServes: number;
+  /** Time spent in librdkafka's serve, ms. */
+  serveMs: number;
+  /** Time spent handing batches to JS, including the JS callbacks, ms. */
+  dispatchMs: number;
+  /** Producers registered now. */
+  producers: number;
+}
+
+let globalPoller: Poller | undefined;
+
+/**
+ * Serves librdkafka queues on the event loop: one fd per producer watched with libuv, served without
+ * blocking when readable. No thread, no interval timer. Every environment (the main thread, each worker
+ * thread) has one global poller, created on first use; dedicated pollers are created by name and may be
+ * shared by several producers (`polling: { poller }`).
+ */
+export class Poller {
+  readonly name: string;
+  readonly options: Readonly<Required<Omit<PollerOptions, 'name'>>>;
+  /** @internal */
+  readonly native: NativePoller;
+
+  constructor(options: PollerOptions = {}) {
+    for (const key of ['maxTimeMs', 'pollTimeoutMs', 'turnBudgetMs', 'batchSize'] as const) {
+      const value = options[key];
+      if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
+        throw new KafkaFdError(`Poller option ${key} must be a positive number, got ${String(value)}`, {
+          code: 'ERR__INVALID_ARG',
+        });
+      }
+    }
+    this.name = options.name ?? 'poller';
+    this.options = {
+      maxTimeMs: options.maxTimeMs ?? 100,
+      pollTimeoutMs: options.pollTimeoutMs ?? 1000,
+      turnBudgetMs: options.turnBudgetMs ?? 10,
+      batchSize: Math.max(1, Math.floor(options.batchSize ?? 1024)),
+    };
+    this.native = new (native().NativePoller)(this.options);
+  }
+
+  /** The global poller of this environment (main thread or worker thread), created on first use. */
+  static global(): Poller {
+    globalPoller ??= new Poller({ name: 'global' });
+    return globalPoller;
+  }
+
+  /** Counters since creation. */
+  metrics(): PollerMetrics {
+    return this.native.metrics() as unknown as PollerMetrics;
+  }
+
+  /** Producers registered now. */
+  get producerCount(): number {
+    return this.native.producerCount();
+  }
+
+  /** Whether the poller holds libuv handles now (it releases them when its last producer closes). */
+  get active(): boolean {
+    return this.native.hasHandles();
+  }
+}

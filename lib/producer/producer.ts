@@ -1,0 +1,515 @@
+import { Observable, Subject } from 'rxjs';
+import { KafkaConfig, flattenConfig, secretRedactor } from '../config/kafka-config';
+import { KafkaFdError } from '../errors/kafka-fd.error';
+import { NativeProducer, NativeSink, describeError, native } from '../native/binding';
+import { Poller } from '../poller/poller';
+import { PendingRing } from './pending-ring';
+import {
+  BatchReport, CloseOptions, DeliveryReport, KafkaLog, KafkaStats, Message, ProducerOptions,
+} from './types';
+import { checkMessage } from './validate';
+
+const ERR_QUEUE_FULL = -184; // RD_KAFKA_RESP_ERR__QUEUE_FULL
+const EVENT_ERROR = 0;
+const EVENT_STATS = 1;
+const EVENT_LOG = 2;
+
+/** A batch of produceMany: one record shared by all its messages. */
+class BatchRecord {
+  remaining: number;
+  failed = 0;
+  firstError: KafkaFdError | undefined;
+  constructor(readonly total: number, readonly resolve: (r: BatchReport) => void, readonly reject: (e: unknown) => void) {
+    this.remaining = total;
+  }
+}
+
+type Owner = ((r: DeliveryReport) => void) | BatchRecord;
+
+/** A message waiting for room in librdkafka's queue (`queueFull: 'wait'`). Rare: allocation is fine here. */
+interface Waiting {
+  message: Message;
+  id: number;
+  since: number;
+}
+
+// One executor for every promise: no closure per produce() call.
+let capturedResolve: ((r: DeliveryReport) => void) | undefined;
+let capturedReject: ((e: unknown) => void) | undefined;
+function capture(resolve: (r: DeliveryReport) => void, reject: (e: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
+let threadModeWarned = false;
+
+/**
+ * A Kafka producer over librdkafka whose delivery reports, statistics, errors and logs are served on the
+ * event loop by a {@link Poller} (fd mode, the default): no polling thread, no interval timer, nothing on
+ * the libuv threadpool but the final destroy.
+ *
+ * ```ts
+ * const producer = new Producer({ kafka: { 'bootstrap.servers': '127.0.0.1:9092' } });
+ * const report = await producer.produce({ topic: 'orders', key: 'k1', value: JSON.stringify(order) });
+ * await producer.close();
+ * ```
+ */
+export class Producer {
+  /** The librdkafka handle's name (`client.id#producer-N`). */
+  readonly name: string;
+  /** The poller serving this producer (fd mode), undefined in thread mode. */
+  readonly poller: Poller | undefined;
+  readonly mode: 'fd' | 'thread';
+
+  private readonly native: NativeProducer;
+  private readonly sink: NativeSink;
+  private readonly pending = new PendingRing<Owner>();
+  private readonly redact: (text: string) => string;
+  private readonly queueFull: 'wait' | 'error';
+  private readonly queueFullTimeoutMs: number;
+  private readonly acksSubject = new Subject<DeliveryReport>();
+  private readonly statsSubject = new Subject<KafkaStats>();
+  private readonly errorsSubject = new Subject<KafkaFdError>();
+  private readonly logsSubject = new Subject<KafkaLog>();
+  private nextId = 1;
+  private inFlight = 0;
+  private lastTopic: string | undefined;
+  private backlog: Waiting[] = [];
+  private backlogTimer: NodeJS.Timeout | undefined;
+  private flushWaiters: Array<() => void> = [];
+  private state: 'open' | 'closing' | 'closed' = 'open';
+  private closePromise: Promise<void> | undefined;
+  private dispatching = false;
+  private fatalError: KafkaFdError | undefined;
+
+  constructor(options: ProducerOptions) {
+    if (!options || typeof options !== 'object' || !options.kafka || typeof options.kafka !== 'object') {
+      throw new KafkaFdError('Producer options need a `kafka` configuration object', { code: 'ERR__INVALID_ARG' });
+    }
+    const polling = options.polling ?? {};
+    this.mode = polling.mode ?? 'fd';
+    if (this.mode !== 'fd' && this.mode !== 'thread') {
+      throw new KafkaFdError(`polling.mode must be 'fd' or 'thread', got '${String(this.mode)}'`, { code: 'ERR__INVALID_ARG' });
+    }
+    if (this.mode === 'thread' && (polling.poller || polling.maxTimeMs !== undefined)) {
+      throw new KafkaFdError(
+        "polling.poller and polling.maxTimeMs belong to fd mode: a thread-mode producer polls on a thread of its own. Remove them or use mode 'fd'.",
+        { code: 'ERR__INVALID_ARG' },
+      );
+    }
+    this.queueFull = options.queueFull ?? 'wait';
+    if (this.queueFull !== 'wait' && this.queueFull !== 'error') {
+      throw new KafkaFdError(`queueFull must be 'wait' or 'error', got '${String(this.queueFull)}'`, { code: 'ERR__INVALID_ARG' });
+    }
+    this.queueFullTimeoutMs = options.queueFullTimeoutMs ?? 30000;
+    this.redact = secretRedactor(options.kafka);
+
+    if (this.mode === 'fd') {
+      this.poller = polling.poller ??
+        (polling.maxTimeMs !== undefined ? new Poller({ name: 'producer', maxTimeMs: polling.maxTimeMs }) : Poller.global());
+    }
+    const capacity = this.poller ? this.poller.options.batchSize : 1024;
+    this.sink = {
+      ids: new Float64Array(capacity),
+      errs: new Int32Array(capacity),
+      partitions: new Int32Array(capacity),
+      offsets: new Float64Array(capacity),
+      timestamps: new Float64Array(capacity),
+      onBatch: (count) => this.onBatch(count),
+      onEvent: (kind, code, name, text, fatal) => this.onEvent(kind, code, name, text, fatal),
+    };
+    try {
+      this.native = new (native().NativeProducer)(flattenConfig(options.kafka), this.sink);
+    } catch (e) {
+      throw this.cleanError(e);
+    }
+    this.name = options.name ?? this.native.name();
+    if (this.mode === 'thread' && !threadModeWarned) {
+      threadModeWarned = true;
+      process.emitWarning(
+        "polling.mode 'thread' polls from a thread per producer and is kept only as a baseline; use the default fd mode.",
+        { type: 'DeprecationWarning', code: 'KAFKA_FD_THREAD_MODE' },
+      );
+    }
+    this.native.attach(this.poller?.native);
+  }
+
+  /** Every delivery report, success or failure (`error` set). Report objects are built only while this
+   * stream has subscribers. */
+  get acks$(): Observable<DeliveryReport> {
+    return this.acksSubject.asObservable();
+  }
+
+  /** librdkafka's statistics, parsed, every `statistics.interval.ms`. */
+  get stats$(): Observable<KafkaStats> {
+    return this.statsSubject.asObservable();
+  }
+
+  /** librdkafka's errors (`fatal`, `retriable` set), and failed deliveries of `produceAsync`/`produceManyAsync`. */
+  get errors$(): Observable<KafkaFdError> {
+    return this.errorsSubject.asObservable();
+  }
+
+  /** librdkafka's log lines, secrets redacted. */
+  get logs$(): Observable<KafkaLog> {
+    return this.logsSubject.asObservable();
+  }
+
+  /** Messages accepted and not yet reported (including those waiting for room in the queue). */
+  get inFlightCount(): number {
+    return this.inFlight + this.backlog.length;
+  }
+
+  /** Whether close() has been called. */
+  get closed(): boolean {
+    return this.state !== 'open';
+  }
+
+  /**
+   * Produces one message; resolves with its delivery report once the broker acknowledged it, rejects with
+   * a {@link KafkaFdError} when it fails (bad input, closed producer, delivery failure).
+   */
+  produce(message: Message): Promise<DeliveryReport> {
+    const refused = this.refuse(message);
+    if (refused) return Promise.reject(refused);
+    const id = this.nextId++;
+    const promise = new Promise<DeliveryReport>(capture);
+    this.pending.put(id, message.topic, capturedResolve, capturedReject);
+    const err = this.send(message, id);
+    if (err !== 0) this.failNow(id, err);
+    return promise;
+  }
+
+  /**
+   * Produces one message without a promise; its report appears on `acks$` (failures also on `errors$`).
+   * Throws a {@link KafkaFdError} at once for bad input, a closed producer, or a full queue with
+   * `queueFull: 'error'`.
+   */
+  produceAsync(message: Message): void {
+    const refused = this.refuse(message);
+    if (refused) throw refused;
+    const id = this.nextId++;
+    this.pending.put(id, message.topic, undefined, undefined);
+    const err = this.send(message, id);
+    if (err !== 0) {
+      this.pending.release(this.pending.find(id));
+      throw this.deliveryError(err, message.topic);
+    }
+  }
+
+  /**
+   * Produces a batch in one native call. Resolves once every message is acknowledged; rejects with the
+   * first failure (its `failed` count says how many failed) once every message has a report. Bad input
+   * anywhere in the batch rejects the whole batch before anything is sent.
+   */
+  produceMany(messages: readonly Message[]): Promise<BatchReport> {
+    const refused = this.refuseBatch(messages);
+    if (refused) return Promise.reject(refused);
+    if (messages.length === 0) return Promise.resolve({ delivered: 0 });
+    let record!: BatchRecord;
+    const promise = new Promise<BatchReport>((resolve, reject) => {
+      record = new BatchRecord(messages.length, resolve, reject);
+    });
+    const err = this.sendBatch(messages, record);
+    if (err !== 0) {
+      // Nothing after the refused message went out: count it and the rest as failed now.
+      this.settleBatchNow(record, messages);
+    }
+    return promise;
+  }
+
+  /** Produces a batch in one native call, without a promise; reports appear on `acks$`. Throws like
+   * {@link produceAsync}; on a full queue with `queueFull: 'error'` the messages before the refused one
+   * were accepted and the error's `accepted` property says how many. */
+  produceManyAsync(messages: readonly Message[]): void {
+    const refused = this.refuseBatch(messages);
+    if (refused) throw refused;
+    const err = this.sendBatch(messages, undefined);
+    if (err !== 0) throw this.lastBatchError!;
+  }
+
+  /** Resolves when every accepted message has its report; rejects with `ERR__TIMED_OUT` after `timeoutMs`.
+   * Never blocks the event loop (no `rd_kafka_flush`). */
+  flush(timeoutMs = 30000): Promise<void> {
+    if (this.inFlightCount === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.flushWaiters = this.flushWaiters.filter((w) => w !== done);
+        reject(new KafkaFdError(`flush timed out after ${timeoutMs} ms with ${this.inFlightCount} messages in flight`, {
+          code: 'ERR__TIMED_OUT',
+        }));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.flushWaiters.push(done);
+    });
+  }
+
+  /**
+   * Stops accepting messages, waits up to `timeoutMs` for those in flight (served by the poller, not by a
+   * blocking flush), purges what is left (those fail with `ERR__PURGE_*`), leaves the poller, destroys the
+   * librdkafka handle off the JS thread and completes the streams. Safe to call twice and from inside an
+   * `acks$` or `stats$` subscriber (it then runs after the current batch).
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closePromise ??= this.doClose(options.timeoutMs ?? 30000);
+    return this.closePromise;
+  }
+
+  private async doClose(timeoutMs: number): Promise<void> {
+    this.state = 'closing';
+    if (this.dispatching) await new Promise((resolve) => setImmediate(resolve));
+    try {
+      await this.flush(timeoutMs);
+    } catch {
+      // Timed out: what is still in flight is purged below and reported as failed.
+    }
+    this.failBacklog('ERR__PURGE_QUEUE', 'the producer closed before the message could be queued');
+    await this.native.close();
+    // Anything without a report by now (librdkafka destroyed it unreported) fails here, never silently.
+    for (const id of this.pending.waitingIds()) {
+      this.settle(id, -172 /* ERR__DESTROY */, -1, -1001, -1);
+    }
+    this.inFlight = 0;
+    this.wakeFlushWaiters();
+    this.state = 'closed';
+    this.acksSubject.complete();
+    this.statsSubject.complete();
+    this.errorsSubject.complete();
+    this.logsSubject.complete();
+  }
+
+  // --- sending ------------------------------------------------------------------------------------------
+
+  private refuse(message: Message): KafkaFdError | undefined {
+    if (this.state !== 'open') return this.closedError();
+    if (this.fatalError) return this.fatalError;
+    const bad = checkMessage(message, this.lastTopic);
+    if (bad) return bad;
+    this.lastTopic = message.topic;
+    return undefined;
+  }
+
+  private refuseBatch(messages: readonly Message[]): KafkaFdError | undefined {
+    if (this.state !== 'open') return this.closedError();
+    if (this.fatalError) return this.fatalError;
+    if (!Array.isArray(messages)) {
+      return new KafkaFdError('produceMany takes an array of messages', { code: 'ERR__INVALID_ARG' });
+    }
+    for (let i = 0; i < messages.length; i++) {
+      const bad = checkMessage(messages[i], this.lastTopic);
+      if (bad) return new KafkaFdError(`message ${i} of the batch: ${bad.message}`, { code: bad.code });
+      this.lastTopic = messages[i].topic;
+    }
+    return undefined;
+  }
+
+  /** Queues one message natively, or in the backlog while librdkafka's queue is full. */
+  private send(m: Message, id: number): number {
+    if (this.backlog.length > 0) {
+      // Keep order: nothing overtakes a message that waits for room.
+      this.backlog.push({ message: m, id, since: Date.now() });
+      return 0;
+    }
+    const ts = m.timestamp;
+    const err = this.native.produce(m.topic, m.partition, m.value, m.key, m.headers,
+      ts instanceof Date ? ts.getTime() : ts, id);
+    if (err === 0) {
+      this.inFlight++;
+      return 0;
+    }
+    if (err === ERR_QUEUE_FULL && this.queueFull === 'wait') {
+      this.backlog.push({ message: m, id, since: Date.now() });
+      this.armBacklogTimer();
+      return 0;
+    }
+    return err;
+  }
+
+  private lastBatchError: KafkaFdError | undefined;
+
+  /** Sends a batch natively in one call; returns 0, or the error of the first refused message. */
+  private sendBatch(messages: readonly Message[], record: BatchRecord | undefined): number {
+    const firstId = this.nextId;
+    this.nextId += messages.length;
+    for (let i = 0; i < messages.length; i++) {
+      this.pending.put(firstId + i, messages[i].topic, record, undefined);
+    }
+    let start = 0;
+    if (this.backlog.length === 0) {
+      const [accepted, err] = this.native.produceBatch(messages, firstId);
+      this.inFlight += accepted;
+      start = accepted;
+      if (err !== 0 && !(err === ERR_QUEUE_FULL && this.queueFull === 'wait')) {
+        for (let i = accepted; i < messages.length; i++) this.pending.release(this.pending.find(firstId + i));
+        this.lastBatchError = this.deliveryError(err, messages[accepted].topic);
+        (this.lastBatchError as KafkaFdError & { accepted?: number }).accepted = accepted;
+        return err;
+      }
+      if (accepted === messages.length) return 0;
+      this.armBacklogTimer();
+    }
+    const now = Date.now();
+    for (let i = start; i < messages.length; i++) this.backlog.push({ message: messages[i], id: firstId + i, since: now });
+    return 0;
+  }
+
+  /** Moves waiting messages into librdkafka as acks make room; fails those that waited too long. */
+  private drainBacklog(): void {
+    while (this.backlog.length > 0) {
+      const w = this.backlog[0];
+      const m = w.message;
+      const ts = m.timestamp;
+      const err = this.native.produce(m.topic, m.partition, m.value, m.key, m.headers,
+        ts instanceof Date ? ts.getTime() : ts, w.id);
+      if (err === ERR_QUEUE_FULL) break;
+      this.backlog.shift();
+      if (err === 0) this.inFlight++;
+      else this.settle(w.id, err, -1, -1001, -1);
+    }
+    const expired = Date.now() - this.queueFullTimeoutMs;
+    while (this.backlog.length > 0 && this.backlog[0].since <= expired) {
+      this.settle(this.backlog.shift()!.id, ERR_QUEUE_FULL, -1, -1001, -1);
+    }
+    if (this.backlog.length === 0 && this.backlogTimer) {
+      clearTimeout(this.backlogTimer);
+      this.backlogTimer = undefined;
+    }
+    if (this.inFlightCount === 0) this.wakeFlushWaiters();
+  }
+
+  private armBacklogTimer(): void {
+    if (this.backlogTimer) return;
+    const tick = (): void => {
+      this.backlogTimer = undefined;
+      this.drainBacklog();
+      if (this.backlog.length > 0) this.backlogTimer = setTimeout(tick, Math.min(100, this.queueFullTimeoutMs));
+    };
+    this.backlogTimer = setTimeout(tick, Math.min(100, this.queueFullTimeoutMs));
+  }
+
+  private failBacklog(code: string, why: string): void {
+    const codeNumber = code === 'ERR__PURGE_QUEUE' ? -152 : -184;
+    for (const w of this.backlog.splice(0)) this.settle(w.id, codeNumber, -1, -1001, -1, why);
+    if (this.backlogTimer) clearTimeout(this.backlogTimer);
+    this.backlogTimer = undefined;
+  }
+
+  // --- reports from the poller ---------------------------------------------------------------------------
+
+  private onBatch(count: number): void {
+    this.dispatching = true;
+    const { ids, errs, partitions, offsets, timestamps } = this.sink;
+    this.inFlight -= count;
+    try {
+      for (let i = 0; i < count; i++) this.settle(ids[i], errs[i], partitions[i], offsets[i], timestamps[i]);
+    } finally {
+      this.dispatching = false;
+    }
+    if (this.backlog.length > 0) this.drainBacklog();
+    if (this.inFlightCount === 0) this.wakeFlushWaiters();
+  }
+
+  /** Delivers one report to whoever waits for it: a promise, a batch, `acks$`/`errors$`. */
+  private settle(id: number, err: number, partition: number, offset: number, timestamp: number, why?: string): void {
+    const slot = this.pending.find(id);
+    if (slot < 0) return;
+    const owner = this.pending.owner(slot);
+    const reject = this.pending.reject(slot);
+    const topic = this.pending.topic(slot)!;
+    this.pending.release(slot);
+    const observed = this.acksSubject.observed;
+    if (err === 0) {
+      if (typeof owner === 'function' || observed) {
+        const report: DeliveryReport = { topic, partition, offset, timestamp };
+        if (typeof owner === 'function') owner(report);
+        if (observed) this.acksSubject.next(report);
+      }
+      if (owner instanceof BatchRecord) this.batchDone(owner);
+      return;
+    }
+    const error = this.deliveryError(err, topic, why);
+    if (observed) this.acksSubject.next({ topic, partition, offset, timestamp, error });
+    if (reject) reject(error);
+    else if (owner instanceof BatchRecord) {
+      owner.failed++;
+      owner.firstError ??= error;
+      this.batchDone(owner);
+    } else if (this.errorsSubject.observed) this.errorsSubject.next(error);
+  }
+
+  private batchDone(record: BatchRecord, reports = 1): void {
+    record.remaining -= reports;
+    if (record.remaining > 0) return;
+    if (record.failed === 0) {
+      record.resolve({ delivered: record.total });
+      return;
+    }
+    const e = record.firstError!;
+    (e as KafkaFdError & { failed?: number }).failed = record.failed;
+    record.reject(e);
+  }
+
+  /** The messages of a batch from the refused one on never went out: they fail now. */
+  private settleBatchNow(record: BatchRecord, messages: readonly Message[]): void {
+    const error = this.lastBatchError!;
+    const accepted = (error as KafkaFdError & { accepted?: number }).accepted ?? 0;
+    const failedNow = messages.length - accepted;
+    record.failed += failedNow;
+    record.firstError ??= error;
+    this.batchDone(record, failedNow);
+  }
+
+  private onEvent(kind: number, code: number, name: string, text: string, fatal: boolean): void {
+    if (kind === EVENT_STATS) {
+      if (this.statsSubject.observed) this.statsSubject.next(JSON.parse(text) as KafkaStats);
+      return;
+    }
+    if (kind === EVENT_LOG) {
+      if (this.logsSubject.observed) {
+        this.logsSubject.next({ level: code, facility: name, message: this.redact(text), producer: this.name });
+      }
+      return;
+    }
+    if (kind === EVENT_ERROR) {
+      const error = new KafkaFdError(this.redact(`${name}: ${text}`), { code: name, fatal });
+      if (fatal && !this.fatalError) this.fatalError = error;
+      if (this.errorsSubject.observed) this.errorsSubject.next(error);
+      else if (fatal) console.error(`nestjs-kafka-fd: ${this.name}: fatal librdkafka error: ${error.message}`);
+    }
+  }
+
+  // --- helpers -------------------------------------------------------------------------------------------
+
+  private failNow(id: number, err: number): void {
+    this.settle(id, err, -1, -1001, -1);
+  }
+
+  private wakeFlushWaiters(): void {
+    if (this.flushWaiters.length === 0) return;
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private deliveryError(err: number, topic: string, why?: string): KafkaFdError {
+    const [name, description] = describeError(err);
+    return new KafkaFdError(`${name}: ${why ?? description} (topic '${topic}')`, { code: name });
+  }
+
+  private closedError(): KafkaFdError {
+    return new KafkaFdError(
+      `producer ${this.name} is ${this.state === 'closed' ? 'closed' : 'closing'}: it accepts no more messages; create a new Producer`,
+      { code: 'ERR__STATE' },
+    );
+  }
+
+  private cleanError(e: unknown): unknown {
+    if (e instanceof KafkaFdError) {
+      return new KafkaFdError(this.redact(e.message), { code: e.code, fatal: e.fatal });
+    }
+    return e;
+  }
+}

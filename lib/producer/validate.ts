@@ -1,0 +1,79 @@
+import { KafkaFdError } from '../errors/kafka-fd.error';
+
+// Kafka's own rule for topic names.
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
+function invalid(message: string): KafkaFdError {
+  return new KafkaFdError(message, { code: 'ERR__INVALID_ARG' });
+}
+
+function isBytes(v: unknown): boolean {
+  return v === null || v === undefined || typeof v === 'string' || Buffer.isBuffer(v);
+}
+
+/** Checks a topic name against Kafka's rules; returns the error or undefined. */
+export function checkTopic(topic: unknown): KafkaFdError | undefined {
+  if (typeof topic !== 'string') return invalid(`message topic must be a string, got ${describe(topic)}`);
+  if (!TOPIC_NAME.test(topic) || topic === '.' || topic === '..') {
+    return invalid(
+      `invalid topic name '${topic.slice(0, 300)}': Kafka topic names are 1 to 249 characters of ` +
+        'a-z, A-Z, 0-9, ".", "_" and "-", and not "." or ".."',
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Checks one message's shape; returns the error (never throws) so the hot path allocates nothing when the
+ * message is fine. `lastTopic` skips the topic-name check for the topic that passed it last time.
+ */
+export function checkMessage(m: unknown, lastTopic: string | undefined): KafkaFdError | undefined {
+  if (m === null || typeof m !== 'object') return invalid(`a message must be an object, got ${describe(m)}`);
+  const msg = m as Record<string, unknown>;
+  if (msg.topic !== lastTopic) {
+    const bad = checkTopic(msg.topic);
+    if (bad) return bad;
+  }
+  if (!isBytes(msg.value)) return invalid(`message value must be a string, a Buffer or null, got ${describe(msg.value)}`);
+  if (!isBytes(msg.key)) return invalid(`message key must be a string, a Buffer or null, got ${describe(msg.key)}`);
+  const p = msg.partition;
+  if (p !== undefined && !(Number.isInteger(p) && (p as number) >= -1 && (p as number) <= 0x7fffffff)) {
+    return invalid(`message partition must be an integer >= 0 (or -1 for any), got ${describe(p)}`);
+  }
+  const ts = msg.timestamp;
+  if (ts !== undefined && !(ts instanceof Date && !Number.isNaN(ts.getTime())) &&
+      !(typeof ts === 'number' && Number.isFinite(ts) && ts >= 0)) {
+    return invalid(`message timestamp must be ms since the epoch (a number >= 0) or a Date, got ${describe(ts)}`);
+  }
+  const h = msg.headers;
+  if (h !== undefined && h !== null) return checkHeaders(h);
+  return undefined;
+}
+
+function checkHeaders(h: unknown): KafkaFdError | undefined {
+  if (typeof h !== 'object') return invalid(`message headers must be an object or [name, value] pairs, got ${describe(h)}`);
+  if (Array.isArray(h)) {
+    for (const pair of h) {
+      if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || !isBytes(pair[1])) {
+        return invalid('each header pair must be [name: string, value: string | Buffer | null]');
+      }
+    }
+    return undefined;
+  }
+  if (Buffer.isBuffer(h)) return invalid('message headers must be an object or [name, value] pairs, got a Buffer');
+  for (const [name, value] of Object.entries(h as Record<string, unknown>)) {
+    const values = Array.isArray(value) ? value : [value];
+    for (const v of values) {
+      if (!isBytes(v)) return invalid(`header '${name}' must be a string, a Buffer or null, got ${describe(v)}`);
+    }
+  }
+  return undefined;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;
+  return typeof v;
+}

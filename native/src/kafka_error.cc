@@ -22,8 +22,12 @@ Napi::Error Build(Napi::Env env, const std::string& code, const std::string& mes
 
 }  // namespace
 
+std::string ErrorName(rd_kafka_resp_err_t err) {
+  return std::string("ERR_") + rd_kafka_err2name(err);
+}
+
 Napi::Error KafkaError(Napi::Env env, rd_kafka_resp_err_t err, const std::string& message, bool fatal) {
-  return Build(env, rd_kafka_err2name(err), message, fatal);
+  return Build(env, ErrorName(err), message, fatal);
 }
 
 Napi::Error KafkaError(Napi::Env env, const char* code, const std::string& message) {

@@ -355,14 +355,14 @@ void Producer::OnDelivery(const rd_kafka_message_t* m) {
 void Producer::OnError(int err, const char* reason) {
   Event e(Event::kError);
   e.code = err;
-  e.name = rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err));
+  e.name = ErrorName(static_cast<rd_kafka_resp_err_t>(err));
   e.text = reason;
   if (err == RD_KAFKA_RESP_ERR__FATAL && rk_ != nullptr) {
     char why[512];
     rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk_, why, sizeof(why));
     e.fatal = true;
     e.code = orig;
-    e.name = rd_kafka_err2name(orig);
+    e.name = ErrorName(orig);
     e.text = why;
   }
   queue_.PushEvent(std::move(e));

@@ -1,0 +1,317 @@
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { DeliveryReport, KafkaFdError, KafkaLog, MockCluster, Poller, Producer } from '../../lib';
+
+describe('Producer on the mock cluster', () => {
+  let mock: MockCluster;
+  const open: Producer[] = [];
+  const producer = (kafka: Record<string, string | number | boolean> = {}, extra: object = {}): Producer => {
+    const p = new Producer({ kafka: { 'bootstrap.servers': mock.bootstrapServers, ...kafka }, ...extra });
+    open.push(p);
+    return p;
+  };
+
+  beforeAll(() => {
+    mock = MockCluster.start({ brokers: 3, topics: { orders: 4, one: 1 } });
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((p) => p.close({ timeoutMs: 2000 })));
+  });
+  afterAll(() => mock.close());
+
+  it('acks every message with increasing offsets per partition', async () => {
+    const p = producer();
+    const reports = await Promise.all(
+      Array.from({ length: 2000 }, (_, i) => p.produce({ topic: 'orders', key: `k${i % 50}`, value: `v${i}` })),
+    );
+    const byPartition = new Map<number, number[]>();
+    for (const r of reports) {
+      expect(r.topic).toBe('orders');
+      expect(r.partition).toBeGreaterThanOrEqual(0);
+      byPartition.set(r.partition, [...(byPartition.get(r.partition) ?? []), r.offset]);
+    }
+    expect([...byPartition.keys()].length).toBeGreaterThan(1);
+    for (const offsets of byPartition.values()) {
+      expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+      expect(new Set(offsets).size).toBe(offsets.length);
+    }
+  });
+
+  it('sends a message to the partition it names, with the same key hashing to the same partition', async () => {
+    const p = producer();
+    const r = await p.produce({ topic: 'orders', value: 'x', partition: 3 });
+    expect(r.partition).toBe(3);
+    const a = await p.produce({ topic: 'orders', key: 'same', value: '1' });
+    const b = await p.produce({ topic: 'orders', key: 'same', value: '2' });
+    expect(b.partition).toBe(a.partition);
+  });
+
+  it('produceAsync reports on acks$ and produceMany resolves once all are acked', async () => {
+    const p = producer();
+    const acks = firstValueFrom(p.acks$.pipe(take(1500), toArray()));
+    for (let i = 0; i < 500; i++) p.produceAsync({ topic: 'orders', value: `a${i}` });
+    const batch = Array.from({ length: 500 }, (_, i) => ({ topic: 'orders', value: `b${i}` }));
+    await expect(p.produceMany(batch)).resolves.toEqual({ delivered: 500 });
+    p.produceManyAsync(batch);
+    const seen = await acks;
+    expect(seen).toHaveLength(1500);
+    expect(seen.every((r) => r.error === undefined && r.topic === 'orders')).toBe(true);
+    await p.flush(5000);
+    expect(p.inFlightCount).toBe(0);
+  });
+
+  it('rejects bad input with KafkaFdError and keeps working', async () => {
+    const p = producer();
+    await expect(p.produce({ topic: 'orders', value: 5 as unknown as string })).rejects.toMatchObject({
+      name: 'KafkaFdError', code: 'ERR__INVALID_ARG',
+    });
+    expect(() => p.produceAsync({ topic: 'bad topic!', value: 'x' })).toThrow(KafkaFdError);
+    await expect(p.produceMany([{ topic: 'orders', value: 'ok' }, { topic: 'orders', value: 'x', partition: -5 }]))
+      .rejects.toThrow(/message 1 of the batch: message partition must be an integer/);
+    await expect(p.produce({ topic: 'orders', value: 'still fine' })).resolves.toMatchObject({ topic: 'orders' });
+  });
+
+  it('fails a message for a partition that does not exist on its promise', async () => {
+    const p = producer({ 'message.timeout.ms': 2000 });
+    await expect(p.produce({ topic: 'one', value: 'x', partition: 7 })).rejects.toMatchObject({
+      code: 'ERR__UNKNOWN_PARTITION',
+    });
+  });
+
+  it('rejects invalid configuration with librdkafka\'s own message, secrets redacted', () => {
+    expect(() => producer({ 'no.such.property': 1 })).toThrow(/No such configuration property: "no.such.property"/);
+    expect(() => producer({ acks: 'sometimes' })).toThrow(KafkaFdError);
+    let error: unknown;
+    try {
+      producer({ 'sasl.password': 'hunter2-secret', 'security.protocol': 'hunter2-secret' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(KafkaFdError);
+    expect((error as Error).message).not.toContain('hunter2-secret');
+    expect((error as Error).message).toContain('[redacted]');
+  });
+
+  it('emits stats$ every statistics.interval.ms', async () => {
+    const p = producer({ 'statistics.interval.ms': 100 });
+    const started = Date.now();
+    const stats = await firstValueFrom(p.stats$.pipe(take(5), toArray()));
+    const elapsed = Date.now() - started;
+    expect(stats.every((s) => s.type === 'producer' && typeof s.msg_cnt === 'number')).toBe(true);
+    // Five payloads take at least four intervals (no upper bound: the machine is shared).
+    expect(elapsed).toBeGreaterThanOrEqual(350);
+  });
+
+  it('routes librdkafka logs to logs$ on the event loop, secrets redacted', async () => {
+    const p = producer({ debug: 'conf', 'sasl.password': 'hunter2-secret' }, {});
+    const logs: KafkaLog[] = [];
+    p.logs$.subscribe((l) => logs.push(l));
+    await p.produce({ topic: 'orders', value: 'x' });
+    await new Promise((r) => setTimeout(r, 100));
+    // The conf dump happens during creation, before anyone could subscribe; later lines are here.
+    const p2 = new Producer({ kafka: { 'bootstrap.servers': mock.bootstrapServers, debug: 'broker', 'sasl.password': 'hunter2-secret' } });
+    open.push(p2);
+    const logs2: KafkaLog[] = [];
+    p2.logs$.subscribe((l) => logs2.push(l));
+    await p2.produce({ topic: 'orders', value: 'y' });
+    expect(logs2.length).toBeGreaterThan(0);
+    expect(logs2.every((l) => typeof l.level === 'number' && l.facility.length > 0)).toBe(true);
+    expect(JSON.stringify([...logs, ...logs2])).not.toContain('hunter2-secret');
+  });
+
+  it('errors$ reports an unreachable broker and the promise fails at message.timeout.ms', async () => {
+    const p = new Producer({ kafka: { 'bootstrap.servers': '127.0.0.1:1', 'message.timeout.ms': 1500 } });
+    open.push(p);
+    const firstError = firstValueFrom(p.errors$);
+    const delivery = p.produce({ topic: 'orders', value: 'x' });
+    const e = await firstError;
+    expect(e).toBeInstanceOf(KafkaFdError);
+    expect(['ERR__TRANSPORT', 'ERR__ALL_BROKERS_DOWN']).toContain(e.code);
+    await expect(delivery).rejects.toMatchObject({ code: 'ERR__MSG_TIMED_OUT', retriable: true });
+  });
+
+  describe('close', () => {
+    it('is harmless twice and rejects produce afterwards with ERR__STATE', async () => {
+      const p = producer();
+      await p.produce({ topic: 'orders', value: 'x' });
+      await Promise.all([p.close(), p.close()]);
+      await p.close();
+      await expect(p.produce({ topic: 'orders', value: 'x' })).rejects.toMatchObject({ code: 'ERR__STATE' });
+      expect(() => p.produceAsync({ topic: 'orders', value: 'x' })).toThrow(/closed/);
+    });
+
+    it('delivers what was accepted before it returns', async () => {
+      const p = producer();
+      let acked = 0;
+      p.acks$.subscribe((r) => r.error === undefined && acked++);
+      for (let i = 0; i < 5000; i++) p.produceAsync({ topic: 'orders', value: `m${i}` });
+      await p.close();
+      expect(acked).toBe(5000);
+    });
+
+    it('works from inside an acks$ subscriber without deadlock or throw', async () => {
+      const p = producer();
+      let closing: Promise<void> | undefined;
+      const completed = new Promise<void>((resolve) => {
+        p.acks$.subscribe({
+          next: () => {
+            closing ??= p.close();
+          },
+          complete: resolve,
+        });
+      });
+      const reports = Array.from({ length: 100 }, (_, i) => p.produce({ topic: 'orders', value: `c${i}` }));
+      await completed;
+      await closing;
+      const settled = await Promise.allSettled(reports);
+      // Closing waits for what was accepted: every message still gets its report.
+      expect(settled.every((s) => s.status === 'fulfilled')).toBe(true);
+    });
+
+    it('purges and fails what cannot be delivered within its timeout', async () => {
+      const p = new Producer({ kafka: { 'bootstrap.servers': '127.0.0.1:1', 'message.timeout.ms': 60000 } });
+      const results = Array.from({ length: 10 }, () => p.produce({ topic: 'orders', value: 'x' }).catch((e) => e));
+      const started = Date.now();
+      await p.close({ timeoutMs: 300 });
+      expect(Date.now() - started).toBeLessThan(10000);
+      const errors = await Promise.all(results);
+      for (const e of errors) {
+        expect(e).toBeInstanceOf(KafkaFdError);
+        expect(e.code).toMatch(/ERR__PURGE_QUEUE|ERR__PURGE_INFLIGHT|ERR__DESTROY/);
+      }
+    });
+  });
+
+  describe('queue full', () => {
+    it("'error' refuses with a retriable ERR__QUEUE_FULL and loses nothing already accepted", async () => {
+      const p = producer({ 'queue.buffering.max.messages': 10, 'linger.ms': 50 }, { queueFull: 'error' });
+      let accepted = 0;
+      let refused: KafkaFdError | undefined;
+      const acks: DeliveryReport[] = [];
+      p.acks$.subscribe((r) => acks.push(r));
+      for (let i = 0; i < 100 && !refused; i++) {
+        try {
+          p.produceAsync({ topic: 'orders', value: `q${i}` });
+          accepted++;
+        } catch (e) {
+          refused = e as KafkaFdError;
+        }
+      }
+      expect(refused).toMatchObject({ code: 'ERR__QUEUE_FULL', retriable: true });
+      await p.flush(5000);
+      expect(acks.filter((r) => !r.error)).toHaveLength(accepted);
+      await expect(p.produce({ topic: 'orders', value: 'after' })).resolves.toBeDefined();
+    });
+
+    it("'wait' delivers everything, in order, through a tiny queue", async () => {
+      const p = producer({ 'queue.buffering.max.messages': 10, 'linger.ms': 1 });
+      const reports = await Promise.all(
+        Array.from({ length: 300 }, (_, i) => p.produce({ topic: 'one', value: `w${i}` })),
+      );
+      const offsets = reports.map((r) => r.offset);
+      expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+      expect(new Set(offsets).size).toBe(300);
+    });
+  });
+
+  describe('fd polling', () => {
+    it('a synchronous loop of 150,000 messages fits librdkafka 2.0.2\'s default queue (served inline)', async () => {
+      const p = producer({ 'linger.ms': 5 }, { queueFull: 'error' });
+      let acked = 0;
+      p.acks$.subscribe(() => acked++);
+      const value = Buffer.alloc(100, 1);
+      // Connected first: the loop measures serving, not librdkafka's first connection (about 1 s here).
+      await p.produce({ topic: 'orders', value });
+      for (let i = 0; i < 150000; i++) p.produceAsync({ topic: 'orders', value });
+      await p.flush(60000);
+      expect(acked).toBe(150001);
+    });
+
+    it('maxTimeMs: 1 with tens of thousands of reports delivers all, and another producer is served in between', async () => {
+      const poller = new Poller({ name: 'tiny', maxTimeMs: 1, turnBudgetMs: 1, batchSize: 256 });
+      const busy = producer({}, { polling: { poller } });
+      const other = producer({}, { polling: { poller } });
+      const order: string[] = [];
+      busy.acks$.subscribe(() => order.push('busy'));
+      other.acks$.subscribe(() => order.push('other'));
+      const value = Buffer.alloc(10);
+      for (let i = 0; i < 40000; i++) busy.produceAsync({ topic: 'orders', value });
+      const otherDone = Promise.all(Array.from({ length: 50 }, () => other.produce({ topic: 'orders', value })));
+      await Promise.all([busy.flush(60000), otherDone]);
+      expect(order.filter((o) => o === 'busy')).toHaveLength(40000);
+      const firstOther = order.indexOf('other');
+      const lastBusy = order.lastIndexOf('busy');
+      // The other producer got its reports before the busy one was done: no starvation.
+      expect(firstOther).toBeGreaterThanOrEqual(0);
+      expect(firstOther).toBeLessThan(lastBusy);
+      const m = poller.metrics();
+      expect(m.turnsDeferred).toBeGreaterThan(0);
+      expect(m.batches).toBeGreaterThanOrEqual(40000 / 256);
+    });
+
+    it('hands JS batches across loop turns instead of one long turn', async () => {
+      const poller = new Poller({ name: 'turns', turnBudgetMs: 2, batchSize: 1000 });
+      const ps = Array.from({ length: 5 }, () => producer({ 'linger.ms': 20 }, { polling: { poller } }));
+      let turns = 0;
+      let counting = true;
+      const tick = (): void => {
+        turns++;
+        if (counting) setImmediate(tick);
+      };
+      setImmediate(tick);
+      let heavy = 0;
+      for (const p of ps) p.acks$.subscribe(() => {
+        // Some JS work per report, as an application would do.
+        for (let k = 0; k < 200; k++) heavy += k;
+      });
+      for (const p of ps) for (let i = 0; i < 10000; i++) p.produceAsync({ topic: 'orders', value: 'x' });
+      await Promise.all(ps.map((p) => p.flush(60000)));
+      counting = false;
+      expect(heavy).toBeGreaterThan(0);
+      // 50,000 reports at most 1000 per call and a 2 ms budget per turn: many turns, each bounded.
+      expect(poller.metrics().batches).toBeGreaterThanOrEqual(50);
+      expect(poller.metrics().turnsDeferred).toBeGreaterThan(0);
+      expect(turns).toBeGreaterThan(10);
+    });
+
+    it('a dedicated poller releases its handles when its last producer closes', async () => {
+      const poller = new Poller({ name: 'dedicated' });
+      const a = new Producer({ kafka: { 'bootstrap.servers': mock.bootstrapServers }, polling: { poller } });
+      const b = new Producer({ kafka: { 'bootstrap.servers': mock.bootstrapServers }, polling: { poller } });
+      expect(poller.producerCount).toBe(2);
+      expect(poller.active).toBe(true);
+      await a.produce({ topic: 'orders', value: 'x' });
+      await a.close();
+      expect(poller.producerCount).toBe(1);
+      expect(poller.active).toBe(true);
+      await b.close();
+      expect(poller.producerCount).toBe(0);
+      expect(poller.active).toBe(false);
+      const m = poller.metrics();
+      expect(m.serves).toBeGreaterThan(0);
+      expect(m.reports).toBe(1);
+      expect(m.wakeups).toBeGreaterThan(0);
+    });
+
+    it('rejects a poller with thread mode', () => {
+      expect(() => producer({}, { polling: { mode: 'thread', poller: new Poller() } })).toThrow(/fd mode/);
+    });
+  });
+
+  describe('thread mode', () => {
+    it('delivers like fd mode and warns once that it is deprecated', async () => {
+      const warnings: string[] = [];
+      const onWarning = (w: Error & { code?: string }): void => {
+        if (w.code === 'KAFKA_FD_THREAD_MODE') warnings.push(w.message);
+      };
+      process.on('warning', onWarning);
+      const a = producer({}, { polling: { mode: 'thread' } });
+      const b = producer({}, { polling: { mode: 'thread' } });
+      const reports = await Promise.all(Array.from({ length: 1000 }, (_, i) => (i % 2 ? a : b).produce({ topic: 'orders', value: `t${i}` })));
+      expect(reports).toHaveLength(1000);
+      await new Promise((r) => setImmediate(r));
+      process.off('warning', onWarning);
+      expect(warnings.length).toBeLessThanOrEqual(1);
+      expect(a.poller).toBeUndefined();
+    });
+  });
+});

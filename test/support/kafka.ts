@@ -1,0 +1,56 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+
+/** The real broker of the test rig (set by the global setup). */
+export function brokers(): string {
+  const b = process.env.KAFKA_BROKERS;
+  if (!b) throw new Error('KAFKA_BROKERS is not set: the global setup did not run');
+  return b;
+}
+
+/** A topic name no other test uses. */
+export function uniqueTopic(prefix = 'test'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Creates a topic on the real broker with kcat's help: a produce of nothing triggers auto-creation; we
+ * ask for metadata until it has all partitions (the broker's default is 3). */
+export function waitForTopic(topic: string): void {
+  execFileSync('kcat', ['-b', brokers(), '-L', '-t', topic, '-m', '10'], { stdio: 'ignore' });
+}
+
+export interface ConsumedMessage {
+  partition: number;
+  offset: number;
+  key: string | null;
+  payload: string | null;
+  headers: string[] | null;
+  ts: number;
+}
+
+/** Reads a topic from the beginning to its end with kcat (an independent librdkafka consumer). */
+export async function consumeAll(topic: string, expected: number, timeoutMs = 30000): Promise<ConsumedMessage[]> {
+  const deadline = Date.now() + timeoutMs;
+  let out: ConsumedMessage[] = [];
+  while (Date.now() < deadline) {
+    out = await new Promise<ConsumedMessage[]>((resolve, reject) => {
+      const child = spawn('kcat', ['-b', brokers(), '-C', '-t', topic, '-o', 'beginning', '-e', '-J', '-q',
+        '-X', 'fetch.wait.max.ms=10']);
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      child.on('error', reject);
+      child.on('close', () => {
+        resolve(text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as ConsumedMessage));
+      });
+    });
+    if (out.length >= expected) return out;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return out;
+}
+
+/** Threads of this process now. */
+export function threadCount(): number {
+  return fs.readdirSync('/proc/self/task').length;
+}

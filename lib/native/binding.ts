@@ -63,7 +63,8 @@ let binding: NativeBinding | undefined;
  */
 export function native(): NativeBinding {
   if (binding) return binding;
-  const file = path.resolve(__dirname, '..', '..', 'build', 'Release', 'kafka_fd.node');
+  // KAFKA_FD_ADDON loads another build of the addon (scripts/memcheck.sh uses a sanitizer build).
+  const file = process.env.KAFKA_FD_ADDON ?? path.resolve(__dirname, '..', '..', 'build', 'Release', 'kafka_fd.node');
   try {
     binding = require(file) as NativeBinding;
   } catch (cause) {

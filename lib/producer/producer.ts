@@ -463,6 +463,15 @@ export class Producer {
   }
 
   private onEvent(kind: number, code: number, name: string, text: string, fatal: boolean): void {
+    this.dispatching = true;
+    try {
+      this.deliverEvent(kind, code, name, text, fatal);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private deliverEvent(kind: number, code: number, name: string, text: string, fatal: boolean): void {
     if (kind === EVENT_STATS) {
       if (this.statsSubject.observed) this.statsSubject.next(JSON.parse(text) as KafkaStats);
       return;

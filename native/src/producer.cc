@@ -462,6 +462,8 @@ Napi::Value Producer::ProduceBatch(const Napi::CallbackInfo& info) {
   uint32_t accepted = 0;
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   for (; accepted < count; accepted++) {
+    // One scope per message: a batch of 100,000 must not pile up 100,000 sets of handles.
+    Napi::HandleScope scope(env);
     Napi::Object m = messages.Get(accepted).As<Napi::Object>();
     Napi::Value p = m.Get("partition");
     Napi::Value ts = m.Get("timestamp");

@@ -10,9 +10,10 @@ import { librdkafkaVersion } from '../lib';
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const COUNTS = (process.env.BENCH_PRODUCERS ?? '1,2,5,10,25').split(',').map(Number);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 
-interface Sample { mode: string; api: string; producers: number; msgs: number; ms: number; threads: number; rssMb: number }
+interface Sample { mode: string; api: string; producers: number; msgs: number; ms: number; cpuUsPerMsg: number; threads: number; rssMb: number }
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -21,7 +22,7 @@ const median = (xs: number[]): number => {
 
 function runOne(mode: string, api: string, producers: number, topic: string): Sample {
   const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'modes-run.ts'),
-    mode, api, String(producers), String(MESSAGES), topic], { env: { ...process.env, KAFKA_BROKERS: brokers }, timeout: 120000 });
+    mode, api, String(producers), String(MESSAGES), topic, String(ROUNDS)], { env: { ...process.env, KAFKA_BROKERS: brokers }, timeout: 120000 });
   return JSON.parse(out.toString().trim().split('\n').pop()!) as Sample;
 }
 
@@ -41,10 +42,12 @@ function main(): void {
 
   const lines: string[] = [];
   lines.push(`librdkafka ${librdkafkaVersion()}, Node ${process.version}, ${MESSAGES} messages of 100 B per producer, acks=all, ` +
-    `median of ${REPS} runs (min-max), real broker at ${brokers}`);
+    `real broker at ${brokers}. Each run is a fresh process that warms up, then times ${ROUNDS} bursts and keeps the median; ` +
+    `the table gives the median of ${REPS} runs (min-max). CPU is the process's user+system time per message over its bursts. ` +
+    'Threads are the whole process (librdkafka starts the same threads per producer in both modes).');
   lines.push('');
-  lines.push('| producers | api | fd msg/s | thread msg/s | fd / thread | fd threads | thread threads | fd RSS MB | thread RSS MB |');
-  lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('| producers | api | fd msg/s | thread msg/s | fd / thread | fd CPU µs/msg | thread CPU µs/msg | fd threads | thread threads | fd RSS MB | thread RSS MB |');
+  lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const api of ['produce', 'produceAsync']) {
     for (const n of COUNTS) {
       const pick = (mode: string): Sample[] => samples.filter((s) => s.mode === mode && s.api === api && s.producers === n);
@@ -53,6 +56,7 @@ function main(): void {
       const th = pick('thread');
       const fmt = (r: number[]): string => `${Math.round(median(r)).toLocaleString('en-US')} (${Math.round(Math.min(...r)).toLocaleString('en-US')}-${Math.round(Math.max(...r)).toLocaleString('en-US')})`;
       lines.push(`| ${n} | ${api} | ${fmt(rate(fd))} | ${fmt(rate(th))} | ${(median(rate(fd)) / median(rate(th))).toFixed(2)} | ` +
+        `${median(fd.map((s) => s.cpuUsPerMsg)).toFixed(2)} | ${median(th.map((s) => s.cpuUsPerMsg)).toFixed(2)} | ` +
         `${median(fd.map((s) => s.threads))} | ${median(th.map((s) => s.threads))} | ` +
         `${median(fd.map((s) => s.rssMb)).toFixed(0)} | ${median(th.map((s) => s.rssMb)).toFixed(0)} |`);
     }
@@ -61,7 +65,7 @@ function main(): void {
   console.log(table);
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `modes-${new Date().toISOString().slice(0, 10)}.md`);
+  const file = path.join(dir, `modes-${new Date().toISOString().slice(0, 10)}-${MESSAGES}.md`);
   fs.writeFileSync(file, `# fd vs thread mode\n\n${table}\n`);
   fs.writeFileSync(file.replace(/\.md$/, '.json'), JSON.stringify(samples, null, 1));
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);

@@ -81,6 +81,7 @@ export class Producer {
   private closePromise: Promise<void> | undefined;
   private dispatching = false;
   private fatalError: KafkaFdError | undefined;
+  private readonly warnedCodes = new Set<string>();
 
   constructor(options: ProducerOptions) {
     if (!options || typeof options !== 'object' || !options.kafka || typeof options.kafka !== 'object') {
@@ -175,7 +176,17 @@ export class Producer {
     const id = this.nextId++;
     const promise = new Promise<DeliveryReport>(capture);
     this.pending.put(id, message.topic, capturedResolve, capturedReject);
-    const err = this.send(message, id);
+    let err: number;
+    try {
+      err = this.send(message, id);
+    } catch (e) {
+      // The addon's own checks (a second line behind checkMessage): reject, never throw from produce().
+      const slot = this.pending.find(id);
+      const reject = this.pending.reject(slot)!;
+      this.pending.release(slot);
+      reject(e);
+      return promise;
+    }
     if (err !== 0) this.failNow(id, err);
     return promise;
   }
@@ -438,6 +449,15 @@ export class Producer {
       owner.firstError ??= error;
       this.batchDone(owner);
     } else if (this.errorsSubject.observed) this.errorsSubject.next(error);
+    else if (!observed) this.warnUnobserved(error);
+  }
+
+  /** A failed fire-and-forget message that nobody listens for is still never silent: warn once per code. */
+  private warnUnobserved(error: KafkaFdError): void {
+    if (this.warnedCodes.has(error.code)) return;
+    this.warnedCodes.add(error.code);
+    process.emitWarning(`${this.name}: a message produced with produceAsync failed (${error.message}) and neither acks$ ` +
+      'nor errors$ has a subscriber; further failures with this code are not reported here.', { code: 'KAFKA_FD_UNOBSERVED_FAILURE' });
   }
 
   private batchDone(record: BatchRecord, reports = 1): void {

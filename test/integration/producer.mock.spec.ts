@@ -129,6 +129,23 @@ describe('Producer on the mock cluster', () => {
     await expect(delivery).rejects.toMatchObject({ code: 'ERR__MSG_TIMED_OUT', retriable: true });
   });
 
+  it('warns when a produceAsync failure has nobody listening, instead of dropping it silently', async () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const p = new Producer({ kafka: { 'bootstrap.servers': '127.0.0.1:1', 'message.timeout.ms': 300 } });
+      open.push(p);
+      p.produceAsync({ topic: 'orders', value: 'nobody listens' });
+      p.produceAsync({ topic: 'orders', value: 'nobody listens either' });
+      await p.flush(10000);
+      const ours = warn.mock.calls.filter(([, o]) => (o as { code?: string })?.code === 'KAFKA_FD_UNOBSERVED_FAILURE');
+      // Once per code, not once per message.
+      expect(ours).toHaveLength(1);
+      expect(String(ours[0][0])).toContain('ERR__MSG_TIMED_OUT');
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   describe('close', () => {
     it('is harmless twice and rejects produce afterwards with ERR__STATE', async () => {
       const p = producer();
@@ -299,19 +316,19 @@ describe('Producer on the mock cluster', () => {
 
   describe('thread mode', () => {
     it('delivers like fd mode and warns once that it is deprecated', async () => {
-      const warnings: string[] = [];
-      const onWarning = (w: Error & { code?: string }): void => {
-        if (w.code === 'KAFKA_FD_THREAD_MODE') warnings.push(w.message);
-      };
-      process.on('warning', onWarning);
-      const a = producer({}, { polling: { mode: 'thread' } });
-      const b = producer({}, { polling: { mode: 'thread' } });
-      const reports = await Promise.all(Array.from({ length: 1000 }, (_, i) => (i % 2 ? a : b).produce({ topic: 'orders', value: `t${i}` })));
-      expect(reports).toHaveLength(1000);
-      await new Promise((r) => setImmediate(r));
-      process.off('warning', onWarning);
-      expect(warnings.length).toBeLessThanOrEqual(1);
-      expect(a.poller).toBeUndefined();
+      const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+      try {
+        const a = producer({}, { polling: { mode: 'thread' } });
+        const b = producer({}, { polling: { mode: 'thread' } });
+        const reports = await Promise.all(Array.from({ length: 1000 }, (_, i) => (i % 2 ? a : b).produce({ topic: 'orders', value: `t${i}` })));
+        expect(reports).toHaveLength(1000);
+        const ours = warn.mock.calls.filter(([, o]) => (o as { code?: string })?.code === 'KAFKA_FD_THREAD_MODE');
+        expect(ours).toHaveLength(1);
+        expect(a.poller).toBeUndefined();
+        expect(a.mode).toBe('thread');
+      } finally {
+        warn.mockRestore();
+      }
     });
   });
 });

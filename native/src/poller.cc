@@ -144,6 +144,14 @@ void PollerCore::Pass() {
   }
 }
 
+void PollerCore::AfterProduce() {
+  if (++produced_since_sweep_ < kInlineSweepEvery || producers_.size() < 2) return;
+  produced_since_sweep_ = 0;
+  for (Producer* p : producers_) {
+    if (p->HasQueuedEvents()) p->ServeInline();
+  }
+}
+
 void PollerCore::OnTimer() {
   const uint64_t now = NowNs();
   const uint64_t stale = MsToNs(options_.poll_timeout_ms);

@@ -54,6 +54,9 @@ class PollerCore : public std::enable_shared_from_this<PollerCore> {
   void Remove(Producer* producer);
   void Schedule(Producer* producer);  // mark ready; served in the check phase of this or the next turn
   void Release();                     // close every handle (no producers left, or environment teardown)
+  // Called after every accepted message: every kInlineSweepEvery messages, serve natively every producer of
+  // this poller whose queue is not empty (a long synchronous loop over many producers).
+  void AfterProduce();
 
   const PollerOptions& options() const { return options_; }
   PollerMetrics metrics;
@@ -75,6 +78,8 @@ class PollerCore : public std::enable_shared_from_this<PollerCore> {
   UvHandle<uv_idle_t> idle_;
   UvHandle<uv_timer_t> timer_;
   bool passing_ = false;
+  uint32_t produced_since_sweep_ = 0;
+  static constexpr uint32_t kInlineSweepEvery = 512;
 };
 
 class Poller : public Napi::ObjectWrap<Poller> {

@@ -292,12 +292,23 @@ bool Producer::ServeNative(uint64_t deadline_ns) {
   }
 }
 
-void Producer::ServeInline() {
+void Producer::AfterProduce() {
   // A synchronous produce loop does not turn the event loop: serve here (native only, the callbacks just
-  // append) so librdkafka frees queue space as acks arrive. JS gets the batch on the next loop turn.
+  // append) so librdkafka frees its messages and queue space as acks arrive. JS gets the batch on the next
+  // loop turn. The producers that share the poller are checked now and then too: an application that fills
+  // 25 producers in turn would otherwise leave the first 24 unserved until the loop yields.
+  if (rd_kafka_queue_length(main_queue_) > 0) ServeInline();
+  poller_->AfterProduce();
+}
+
+void Producer::ServeInline() {
   uint64_t deadline = NowNs() + static_cast<uint64_t>(poller_->options().max_time_ms * 1e6);
   ServeNative(deadline);
   if (queue_.Size() > 0 || needs_serve) poller_->Schedule(this);
+}
+
+bool Producer::HasQueuedEvents() {
+  return main_queue_ != nullptr && !closing_ && rd_kafka_queue_length(main_queue_) > 0;
 }
 
 size_t Producer::Dispatch(size_t max) {
@@ -441,7 +452,7 @@ Napi::Value Producer::Produce(const Napi::CallbackInfo& info) {
   int64_t timestamp = info[5].IsNumber() ? info[5].As<Napi::Number>().Int64Value() : 0;
   double id = info[6].IsNumber() ? info[6].As<Napi::Number>().DoubleValue() : 0;
   rd_kafka_resp_err_t err = ProduceOne(env, info[0], partition, info[2], info[3], info[4], timestamp, id);
-  if (poller_ && rd_kafka_queue_length(main_queue_) > 0) ServeInline();
+  if (poller_ && err == RD_KAFKA_RESP_ERR_NO_ERROR) AfterProduce();
   UpdateKeepAlive();
   return Napi::Number::New(env, err);
 }
@@ -475,7 +486,7 @@ Napi::Value Producer::ProduceBatch(const Napi::CallbackInfo& info) {
                      m.Get("value"), m.Get("key"), m.Get("headers"), timestamp,
                      first_id == 0 ? 0 : first_id + accepted);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) break;
-    if (poller_ && rd_kafka_queue_length(main_queue_) > 0) ServeInline();
+    if (poller_) AfterProduce();
   }
   UpdateKeepAlive();
   result.Set(0u, static_cast<double>(accepted));

@@ -37,6 +37,8 @@ class Producer : public Napi::ObjectWrap<Producer> {
   // Hands JS up to `max` reports (and every queued event); returns how many reports went.
   size_t Dispatch(size_t max);
   bool HasPending() { return queue_.Size() > 0; }
+  bool HasQueuedEvents();  // librdkafka's main queue is not empty
+  void ServeInline();      // serve natively now, from inside a produce call; JS gets the batch later
   bool needs_serve = false;  // the eventfd fired, or the last serve was cut short
   bool queued = false;       // in the poller's ready list
   uint64_t last_serve_ns = 0;
@@ -64,7 +66,7 @@ class Producer : public Napi::ObjectWrap<Producer> {
   rd_kafka_resp_err_t ProduceOne(Napi::Env env, const Napi::Value& topic, int32_t partition,
                                  const Napi::Value& value, const Napi::Value& key, const Napi::Value& headers,
                                  int64_t timestamp, double id);
-  void ServeInline();
+  void AfterProduce();
   void Detach();           // stop the poller's watch or the thread, disable io events, close the fd
   void UpdateKeepAlive();  // keep the loop and this object alive exactly while messages are in flight
   void DispatchFromThread();

@@ -1,14 +1,4 @@
-export { KafkaFdError } from './errors/kafka-fd.error';
-export type { KafkaFdErrorProps } from './errors/kafka-fd.error';
-export { redactConfig, isSecretKey } from './config/kafka-config';
-export type { KafkaConfig } from './config/kafka-config';
-export { Poller } from './poller/poller';
-export type { PollerOptions, PollerMetrics } from './poller/poller';
-export { Producer } from './producer/producer';
-export type {
-  BatchReport, CloseOptions, DeliveryReport, KafkaBytes, KafkaLog, KafkaStats, Message, MessageHeaders,
-  PollingOptions, ProducerOptions,
-} from './producer/types';
-export { MockCluster } from './mock/mock-cluster';
-export type { MockClusterOptions } from './mock/mock-cluster';
-export { librdkafkaVersion } from './native/binding';
+// Everything: the core (usable alone from 'nestjs-kafka-fd/core') and the NestJS module. The terminus
+// health indicator is in 'nestjs-kafka-fd/health', so that @nestjs/terminus stays optional.
+export * from './core';
+export * from './nest';

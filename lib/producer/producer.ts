@@ -5,7 +5,7 @@ import { NativeProducer, NativeSink, describeError, native } from '../native/bin
 import { Poller } from '../poller/poller';
 import { PendingRing } from './pending-ring';
 import {
-  BatchReport, CloseOptions, DeliveryReport, KafkaLog, KafkaStats, Message, ProducerOptions,
+  BatchReport, CloseOptions, DeliveryReport, KafkaLog, KafkaStats, Message, ProducerHealth, ProducerOptions,
 } from './types';
 import { checkMessage } from './validate';
 
@@ -82,6 +82,7 @@ export class Producer {
   private dispatching = false;
   private fatalError: KafkaFdError | undefined;
   private readonly warnedCodes = new Set<string>();
+  private brokersDown = false;
 
   constructor(options: ProducerOptions) {
     if (!options || typeof options !== 'object' || !options.kafka || typeof options.kafka !== 'object') {
@@ -159,6 +160,14 @@ export class Producer {
   /** Messages accepted and not yet reported (including those waiting for room in the queue). */
   get inFlightCount(): number {
     return this.inFlight + this.backlog.length;
+  }
+
+  /**
+   * What the producer knows of its state, cheaply (no subscription needed): closed, a fatal error (it then
+   * refuses messages), or every broker down since its last successful delivery or statistics with a broker up.
+   */
+  get health(): ProducerHealth {
+    return { closed: this.state !== 'open', fatal: this.fatalError?.message, brokersDown: this.brokersDown };
   }
 
   /** Whether close() has been called. */
@@ -415,7 +424,10 @@ export class Producer {
     const { ids, errs, partitions, offsets, timestamps } = this.sink;
     this.inFlight -= count;
     try {
-      for (let i = 0; i < count; i++) this.settle(ids[i], errs[i], partitions[i], offsets[i], timestamps[i]);
+      for (let i = 0; i < count; i++) {
+        if (errs[i] === 0) this.brokersDown = false;
+        this.settle(ids[i], errs[i], partitions[i], offsets[i], timestamps[i]);
+      }
     } finally {
       this.dispatching = false;
     }
@@ -493,6 +505,7 @@ export class Producer {
 
   private deliverEvent(kind: number, code: number, name: string, text: string, fatal: boolean): void {
     if (kind === EVENT_STATS) {
+      if (this.brokersDown && text.includes('"state":"UP"')) this.brokersDown = false;
       if (this.statsSubject.observed) this.statsSubject.next(JSON.parse(text) as KafkaStats);
       return;
     }
@@ -505,6 +518,7 @@ export class Producer {
     if (kind === EVENT_ERROR) {
       const error = new KafkaFdError(this.redact(`${name}: ${text}`), { code: name, fatal });
       if (fatal && !this.fatalError) this.fatalError = error;
+      if (name === 'ERR__ALL_BROKERS_DOWN') this.brokersDown = true;
       if (this.errorsSubject.observed) this.errorsSubject.next(error);
       else if (fatal) console.error(`nestjs-kafka-fd: ${this.name}: fatal librdkafka error: ${error.message}`);
     }

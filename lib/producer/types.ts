@@ -95,3 +95,12 @@ export interface KafkaStats {
   topics: Record<string, Record<string, unknown>>;
   [key: string]: unknown;
 }
+
+/** {@link Producer.health}. */
+export interface ProducerHealth {
+  closed: boolean;
+  /** The fatal error's message, once librdkafka raised one. */
+  fatal?: string;
+  /** librdkafka said all brokers are down, and no delivery or statistics showed one up since. */
+  brokersDown: boolean;
+}

@@ -1,7 +1,7 @@
-// The smallest useful program: a producer served by the event loop's fd poller, on the embedded broker
+// `npm run sample:core`: the smallest useful program without Nest: a producer served by the event loop's fd poller, on the embedded broker
 // (librdkafka's mock cluster) unless KAFKA_BROKERS names a real one. Prints each ack, one stats line, the
 // poller's metrics, and closes cleanly. (The NestJS sample app lives beside it once the module lands.)
-import { MockCluster, Poller, Producer, librdkafkaVersion } from '../lib';
+import { MockCluster, Poller, Producer, librdkafkaVersion } from '../lib/core';
 
 async function main(): Promise<void> {
   const mock = process.env.KAFKA_BROKERS ? undefined : MockCluster.start({ brokers: 1, topics: { orders: 3 } });

@@ -1,0 +1,15 @@
+// The core without NestJS: `import { Producer } from 'nestjs-kafka-fd/core'` needs no Nest packages.
+export { KafkaFdError } from './errors/kafka-fd.error';
+export type { KafkaFdErrorProps } from './errors/kafka-fd.error';
+export { redactConfig, isSecretKey } from './config/kafka-config';
+export type { KafkaConfig } from './config/kafka-config';
+export { Poller } from './poller/poller';
+export type { PollerOptions, PollerMetrics } from './poller/poller';
+export { Producer } from './producer/producer';
+export type {
+  BatchReport, CloseOptions, DeliveryReport, KafkaBytes, KafkaLog, KafkaStats, Message, MessageHeaders,
+  PollingOptions, ProducerHealth, ProducerOptions,
+} from './producer/types';
+export { MockCluster } from './mock/mock-cluster';
+export type { MockClusterOptions } from './mock/mock-cluster';
+export { librdkafkaVersion } from './native/binding';

@@ -1,0 +1,2 @@
+export { KafkaFdHealthIndicator } from './kafka-fd.health';
+export { KafkaFdHealthModule } from './kafka-fd-health.module';

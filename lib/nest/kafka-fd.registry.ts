@@ -1,0 +1,154 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Subscription } from 'rxjs';
+import { redactConfig } from '../config/kafka-config';
+import { KafkaFdError } from '../errors/kafka-fd.error';
+import { Poller } from '../poller/poller';
+import { Producer } from '../producer/producer';
+import { KafkaFdModuleOptions, KafkaFdProducerDefinition } from './kafka-fd.interfaces';
+import { KAFKA_FD_MODULE_OPTIONS } from './kafka-fd.module-definition';
+import { DEFAULT_NAME } from './tokens';
+
+/** Nest log level for a syslog level of librdkafka's. */
+function logMethod(level: number): 'error' | 'warn' | 'log' | 'debug' {
+  if (level <= 3) return 'error';
+  if (level === 4) return 'warn';
+  if (level <= 6) return 'log';
+  return 'debug';
+}
+
+/**
+ * Owns the producers and dedicated pollers of one KafkaFdModule (one per Nest application or testing module:
+ * nothing is shared through module-level state). Creates producers on first request, routes their logs to
+ * Nest's Logger, and shuts them down with the application: `beforeApplicationShutdown` flushes,
+ * `onApplicationShutdown` closes (leaving the pollers, which release their handles, and destroying the
+ * handles off the event loop) and completes their streams.
+ */
+@Injectable()
+export class KafkaFdRegistry implements BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('KafkaFd');
+  private readonly pollers = new Map<string, Poller>();
+  private readonly producers = new Map<string, Producer>();
+  private readonly subscriptions: Subscription[] = [];
+  private readonly definitions = new Map<string, KafkaFdProducerDefinition>();
+
+  constructor(@Inject(KAFKA_FD_MODULE_OPTIONS) private readonly options: KafkaFdModuleOptions) {
+    if (!options || typeof options.kafka !== 'object') {
+      throw new KafkaFdError('KafkaFdModule options need a `kafka` object (librdkafka settings, e.g. bootstrap.servers)', {
+        code: 'ERR__INVALID_ARG',
+      });
+    }
+    for (const [name, pollerOptions] of Object.entries(options.pollers ?? {})) {
+      this.pollers.set(name, new Poller({ ...pollerOptions, name }));
+    }
+    for (const def of options.producers ?? []) this.declare(def);
+    if (options.defaultProducer) {
+      this.declare({ ...(options.defaultProducer === true ? {} : options.defaultProducer), name: DEFAULT_NAME });
+    }
+  }
+
+  /** Records a producer definition (root or feature); a name may be declared once. */
+  declare(def: KafkaFdProducerDefinition): void {
+    if (!def || typeof def.name !== 'string' || def.name.length === 0) {
+      throw new KafkaFdError('a KafkaFdModule producer needs a non-empty `name`', { code: 'ERR__INVALID_ARG' });
+    }
+    if (this.definitions.has(def.name)) {
+      throw new KafkaFdError(`producer '${def.name}' is declared twice in KafkaFdModule`, { code: 'ERR__INVALID_ARG' });
+    }
+    if (def.poller !== undefined && !this.pollers.has(def.poller)) {
+      const declared = [...this.pollers.keys()];
+      throw new KafkaFdError(
+        `producer '${def.name}' is bound to poller '${def.poller}', which is not declared in the root options' pollers ` +
+          `(declared: ${declared.length ? declared.map((n) => `'${n}'`).join(', ') : 'none'})`,
+        { code: 'ERR__INVALID_ARG' },
+      );
+    }
+    this.definitions.set(def.name, def);
+  }
+
+  /** The producer named `name`, created and registered with its poller on first request. */
+  producer(name: string): Producer {
+    const existing = this.producers.get(name);
+    if (existing) return existing;
+    const def = this.definitions.get(name);
+    if (!def) {
+      throw new KafkaFdError(
+        name === DEFAULT_NAME
+          ? 'no default producer: set `defaultProducer: true` in KafkaFdModule.forRoot (or `provides: { defaultProducer: true }` with forRootAsync)'
+          : `no producer named '${name}': declare it in KafkaFdModule.forRoot({ producers }) or KafkaFdModule.forFeature()`,
+        { code: 'ERR__INVALID_ARG' },
+      );
+    }
+    const producer = new Producer({
+      kafka: { ...this.options.kafka, ...def.kafka },
+      polling: def.mode === 'thread' ? { mode: 'thread' } : { mode: 'fd', poller: def.poller ? this.pollers.get(def.poller) : undefined },
+      queueFull: def.queueFull,
+      queueFullTimeoutMs: def.queueFullTimeoutMs,
+      name,
+    });
+    this.watch(name, producer);
+    this.producers.set(name, producer);
+    return producer;
+  }
+
+  /** The dedicated poller named `name`, or the environment's global poller for the default name. */
+  poller(name: string): Poller {
+    if (name === DEFAULT_NAME && !this.pollers.has(name)) return Poller.global();
+    const poller = this.pollers.get(name);
+    if (!poller) {
+      throw new KafkaFdError(`no poller named '${name}': declare it in KafkaFdModule.forRoot({ pollers: { ${name}: {} } })`, {
+        code: 'ERR__INVALID_ARG',
+      });
+    }
+    return poller;
+  }
+
+  /** Every producer created so far, by name. */
+  all(): ReadonlyMap<string, Producer> {
+    return this.producers;
+  }
+
+  /** The configuration of the module with secrets redacted, for diagnostics. */
+  describe(): Record<string, unknown> {
+    return { kafka: redactConfig(this.options.kafka), pollers: [...this.pollers.keys()], producers: [...this.definitions.keys()] };
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    const timeoutMs = this.options.shutdownTimeoutMs ?? 30000;
+    await Promise.all([...this.producers].map(async ([name, p]) => {
+      try {
+        await p.flush(timeoutMs);
+      } catch (e) {
+        this.logger.error(`producer '${name}': flush before shutdown failed: ${(e as Error).message}`);
+      }
+    }));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const timeoutMs = this.options.shutdownTimeoutMs ?? 30000;
+    if (this.producers.size > 0) this.logger.log(`closing ${this.producers.size} producer(s): ${[...this.producers.keys()].join(', ')}`);
+    await Promise.all([...this.producers].map(async ([name, p]) => {
+      try {
+        await p.close({ timeoutMs });
+      } catch (e) {
+        this.logger.error(`producer '${name}': close failed: ${(e as Error).message}`);
+      }
+    }));
+    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+  }
+
+  private watch(name: string, producer: Producer): void {
+    if (this.options.logging !== false) {
+      const logger = new Logger(`KafkaFd:${name}`);
+      this.subscriptions.push(producer.logs$.subscribe((l) => logger[logMethod(l.level)](`${l.facility}: ${l.message}`)));
+    }
+    let fatalLogged = false;
+    this.subscriptions.push(producer.errors$.subscribe((e) => {
+      if (e.fatal) {
+        if (!fatalLogged) this.logger.error(`producer '${name}': fatal librdkafka error, it accepts no more messages: ${e.message}`);
+        fatalLogged = true;
+      } else {
+        this.logger.warn(`producer '${name}': ${e.message}`);
+      }
+    }));
+  }
+}

@@ -1,0 +1,25 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { resolveBrokers } from './brokers';
+
+async function bootstrap(): Promise<void> {
+  const brokers = resolveBrokers();
+  const app = await NestFactory.create(AppModule.with(brokers));
+  // SIGTERM/SIGINT run the shutdown hooks: producers flush, then close; no accepted message is lost.
+  app.enableShutdownHooks();
+  const port = Number(process.env.PORT ?? 3000);
+  await app.listen(port, '127.0.0.1');
+  const log = new Logger('Sample');
+  log.log(`listening on http://127.0.0.1:${port}`);
+  log.log(`send an order: curl -s -X POST http://127.0.0.1:${port}/orders -H 'content-type: application/json' -d '{"id":"o-1","total":42}'`);
+  log.log('stop with Ctrl-C: the producers flush and close first');
+  // The embedded broker goes last, after the producers have closed.
+  if (brokers.embedded) {
+    const embedded = brokers.embedded;
+    process.once('exit', () => void embedded.close());
+  }
+}
+
+void bootstrap();

@@ -1,0 +1,74 @@
+import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { Test } from '@nestjs/testing';
+import { KafkaFdModule, Producer, getProducerToken } from '../../lib';
+import { runFixture } from '../support/child';
+import { brokers, consumeAll, uniqueTopic } from '../support/kafka';
+
+describe('KafkaFdModule on the real broker', () => {
+  it('app.close() right after 10,000 produceAsync calls loses none of them', async () => {
+    const topic = uniqueTopic('nest-close');
+    const m = await Test.createTestingModule({
+      imports: [KafkaFdModule.forRoot({ kafka: { 'bootstrap.servers': brokers(), acks: 'all' }, defaultProducer: true })],
+    }).compile();
+    const app = m.createNestApplication();
+    await app.init();
+    const p = app.get<Producer>(getProducerToken());
+    for (let i = 0; i < 10000; i++) p.produceAsync({ topic, key: `k${i}`, value: `v${i}` });
+    expect(p.inFlightCount).toBeGreaterThan(0);
+    await app.close();
+    const got = await consumeAll(topic, 10000);
+    expect(got).toHaveLength(10000);
+    expect(new Set(got.map((g) => g.payload)).size).toBe(10000);
+  });
+
+  it('SIGTERM with enableShutdownHooks loses no accepted message', async () => {
+    const topic = uniqueTopic('nest-sigterm');
+    const r = await runFixture('nest-sigterm.ts', [topic, '10000'], 60000);
+    expect(r.stdout).toMatch(/accepted 10000, in flight [1-9]/);
+    // Nest re-raises the signal once its shutdown hooks are done, so the process ends by SIGTERM, after them.
+    expect(r.signal).toBe('SIGTERM');
+    expect(r.stdout + r.stderr).toMatch(/closing 1 producer\(s\): default/);
+    const got = await consumeAll(topic, 10000);
+    expect(got).toHaveLength(10000);
+  });
+
+  it('the sample app: npm run sample starts, takes an order, logs its ack, and stops on SIGTERM', async () => {
+    const root = path.resolve(__dirname, '..', '..');
+    const port = String(30000 + Math.floor(Math.random() * 20000));
+    const env = { ...process.env, PORT: port, FORCE_COLOR: '0', NO_COLOR: '1' };
+    delete (env as Record<string, string | undefined>).KAFKA_BROKERS; // the embedded broker
+    const child = spawn('npm', ['run', 'sample'], { cwd: root, env, detached: true });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const waitFor = async (re: RegExp, ms: number): Promise<void> => {
+      const until = Date.now() + ms;
+      while (!re.test(out)) {
+        if (Date.now() > until) throw new Error(`timed out waiting for ${re} in:\n${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      await waitFor(/listening on http/, 60000);
+      expect(out).toMatch(/send an order: curl/);
+      const res = await fetch(`http://127.0.0.1:${port}/orders`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'o-1', total: 42 }),
+      });
+      expect(res.status).toBe(202);
+      const body = (await res.json()) as { order: { topic: string; offset: number } };
+      expect(body.order).toMatchObject({ topic: 'orders', offset: 0 });
+      await waitFor(/ack orders\[\d\]@0/, 10000);
+      await waitFor(/ack payments\[\d\]@0/, 10000);
+      const bad = await fetch(`http://127.0.0.1:${port}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(bad.status).toBe(400);
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+    }
+    await exited;
+    expect(out).toMatch(/closing 2 producer\(s\)/);
+    expect(out).not.toMatch(/Segmentation|Assertion|FATAL/);
+  });
+});

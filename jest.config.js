@@ -1,11 +1,35 @@
-/** @type {import('jest').Config} */
+/**
+ * Two runs: every test on the project's own dependencies (Nest 11), then the Nest tests again on Nest 12
+ * (installed in test/nest12, an ESM-only release: jest transforms it to CommonJS like our own sources).
+ * @type {import('jest').Config}
+ */
+const shared = { testEnvironment: 'node' };
+
 module.exports = {
-  testEnvironment: 'node',
-  transform: { '^.+\\.ts$': 'ts-jest' },
-  testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  testTimeout: 120000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  testTimeout: 120000,
   // Broker-bound tests share two cores with the broker: one file at a time.
   maxWorkers: 1,
+  projects: [
+    {
+      ...shared,
+      displayName: 'nest11',
+      globals: { NEST_MAJOR: 11 },
+      transform: { '^.+\\.ts$': 'ts-jest' },
+      testMatch: ['<rootDir>/test/**/*.spec.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'nest12',
+      globals: { NEST_MAJOR: 12 },
+      testMatch: ['<rootDir>/test/nest/**/*.spec.ts', '<rootDir>/test/e2e/nest-app.e2e.spec.ts'],
+      moduleNameMapper: {
+        '^@nestjs/(common|core|testing|platform-express|terminus)(/.*)?$': '<rootDir>/test/nest12/node_modules/@nestjs/$1$2',
+      },
+      transform: { '^.+\\.[tj]s$': '<rootDir>/test/support/nest12-transformer.js' },
+      // Our sources and Nest 12 with its ESM dependencies are transformed; the root node_modules are not.
+      transformIgnorePatterns: ['<rootDir>/node_modules/'],
+    },
+  ],
 };

@@ -25,6 +25,12 @@ describe('KafkaFdModule wiring', () => {
 
   const kafka = (): KafkaFdModuleOptions['kafka'] => ({ 'bootstrap.servers': mock.bootstrapServers });
 
+  it('runs on the Nest major of this jest project', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { version } = require('@nestjs/core/package.json') as { version: string };
+    expect(Number(version.split('.')[0])).toBe((globalThis as { NEST_MAJOR?: number }).NEST_MAJOR);
+  });
+
   it('forRoot provides the default producer, root producers and named pollers', async () => {
     const m = await compile([KafkaFdModule.forRoot({
       kafka: kafka(),

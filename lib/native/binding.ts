@@ -29,6 +29,7 @@ export interface NativeProducer {
   outqLen(): number;
   close(): Promise<void>;
   name(): string;
+  testFatalError(code: number, reason: string): number;
 }
 
 export interface NativePollerOptions {

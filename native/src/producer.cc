@@ -168,6 +168,7 @@ Napi::Function Producer::Init(Napi::Env env) {
                          InstanceMethod("outqLen", &Producer::OutqLen),
                          InstanceMethod("close", &Producer::Close),
                          InstanceMethod("name", &Producer::Name),
+                         InstanceMethod("testFatalError", &Producer::TestFatalError),
                      });
 }
 
@@ -496,6 +497,17 @@ Napi::Value Producer::ProduceBatch(const Napi::CallbackInfo& info) {
 
 Napi::Value Producer::OutqLen(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), rk_ == nullptr ? 0 : rd_kafka_outq_len(rk_));
+}
+
+// Raises a fabricated fatal error (librdkafka's rd_kafka_test_fatal_error), so that tests can check how a
+// fatal error is handled without a broker that produces one.
+Napi::Value Producer::TestFatalError(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (rk_ == nullptr) throw KafkaError(env, "ERR__STATE", "the producer is closed");
+  std::string reason = info[1].ToString();
+  rd_kafka_resp_err_t err =
+      rd_kafka_test_fatal_error(rk_, static_cast<rd_kafka_resp_err_t>(info[0].As<Napi::Number>().Int32Value()), reason.c_str());
+  return Napi::Number::New(env, err);
 }
 
 Napi::Value Producer::Name(const Napi::CallbackInfo& info) {

@@ -146,6 +146,20 @@ describe('Producer on the mock cluster', () => {
     }
   });
 
+  it('a fatal error reaches errors$ once, flags health, and the producer refuses further messages', async () => {
+    const p = producer({ 'enable.idempotence': true });
+    await p.produce({ topic: 'orders', value: 'before' });
+    const fatal = firstValueFrom(p.errors$);
+    // librdkafka's own test hook raises a fabricated fatal error (ERR_OUT_OF_ORDER_SEQUENCE_NUMBER = 45).
+    (p as unknown as { native: { testFatalError(code: number, why: string): number } }).native.testFatalError(45, 'fabricated');
+    const e = await fatal;
+    expect(e).toMatchObject({ fatal: true, code: 'ERR_OUT_OF_ORDER_SEQUENCE_NUMBER', retriable: false });
+    expect(e.message).toContain('fabricated');
+    expect(p.health.fatal).toContain('fabricated');
+    await expect(p.produce({ topic: 'orders', value: 'after' })).rejects.toBe(e);
+    expect(() => p.produceAsync({ topic: 'orders', value: 'after' })).toThrow(e);
+  });
+
   describe('close', () => {
     it('is harmless twice and rejects produce afterwards with ERR__STATE', async () => {
       const p = producer();

@@ -151,6 +151,29 @@ describe('KafkaFdModule wiring', () => {
     await expect(p.produce({ topic: 'orders', value: 'late' })).rejects.toMatchObject({ code: 'ERR__STATE' });
   });
 
+  it('logs a fatal librdkafka error once', async () => {
+    const errors: string[] = [];
+    const m = await Test.createTestingModule({
+      imports: [KafkaFdModule.forRoot({ kafka: { ...kafka(), 'enable.idempotence': true }, defaultProducer: true, logging: false })],
+    }).setLogger({
+      log: () => undefined, warn: () => undefined, debug: () => undefined, verbose: () => undefined,
+      error: (msg: string) => errors.push(msg),
+    }).compile();
+    modules.push(m);
+    const p = m.get<Producer>(getProducerToken());
+    await p.produce({ topic: 'orders', value: 'x' });
+    const native = (p as unknown as { native: { testFatalError(code: number, why: string): number } }).native;
+    native.testFatalError(45, 'fabricated');
+    native.testFatalError(45, 'again');
+    const until = Date.now() + 10000;
+    while (!p.health.fatal && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    const fatal = errors.filter((e) => e.includes('fatal librdkafka error'));
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]).toContain("producer 'default'");
+    expect(fatal[0]).toContain('fabricated');
+  });
+
   it('routes librdkafka logs to Nest\'s Logger with matching levels', async () => {
     const lines: Array<[string, string]> = [];
     const m = await Test.createTestingModule({

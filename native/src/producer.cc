@@ -27,20 +27,23 @@ void LogCallback(const rd_kafka_t* rk, int level, const char* fac, const char* b
 }
 
 // Copies a JS string or Buffer into `scratch` (strings) or points into the Buffer; null/undefined: no bytes.
-// librdkafka copies the bytes (RD_KAFKA_MSG_F_COPY), so the scratch is reused by the next call.
+// librdkafka copies the bytes (RD_KAFKA_MSG_F_COPY), so the scratch is reused by the next call. One
+// napi_typeof per value: this runs for every message.
 bool Bytes(Napi::Env env, const Napi::Value& v, std::string& scratch, const void** data, size_t* len) {
-  if (v.IsNull() || v.IsUndefined()) {
+  napi_valuetype type;
+  napi_typeof(env, v, &type);
+  if (type == napi_null || type == napi_undefined) {
     *data = nullptr;
     *len = 0;
     return true;
   }
-  if (v.IsBuffer()) {
-    auto buf = v.As<Napi::Buffer<char>>();
-    *data = buf.Data();
-    *len = buf.Length();
+  if (type == napi_object) {
+    void* ptr;
+    if (napi_get_buffer_info(env, v, &ptr, len) != napi_ok) return false;
+    *data = ptr;
     return true;
   }
-  if (v.IsString()) {
+  if (type == napi_string) {
     size_t n = 0;
     napi_get_value_string_utf8(env, v, nullptr, 0, &n);
     scratch.resize(n + 1);
@@ -131,6 +134,7 @@ class CloseWorker : public Napi::AsyncWorker {
     rd_kafka_purge(producer_->rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     while (rd_kafka_poll(producer_->rk_, 0) > 0) {
     }
+    producer_->DestroyTopics();
     rd_kafka_queue_destroy(producer_->main_queue_);
     rd_kafka_destroy(producer_->rk_);
   }
@@ -227,6 +231,7 @@ Producer::~Producer() {
     closing_ = true;
     Detach();
     if (thread_) thread_->Stop();
+    DestroyTopics();
     rd_kafka_t* rk = rk_;
     rd_kafka_queue_t* q = main_queue_;
     rk_ = nullptr;
@@ -394,14 +399,39 @@ void Producer::OnLog(int level, const char* fac, const char* buf) {
   queue_.PushEvent(std::move(e));
 }
 
+rd_kafka_topic_t* Producer::TopicFor(Napi::Env env, const Napi::Value& topic) {
+  // Kafka topic names are at most 249 bytes: one call into a stack buffer, then the last topic or the
+  // cache, so neither librdkafka's lookup by name nor a string allocation happens per message.
+  char name[256];
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, topic, name, sizeof(name), &len) != napi_ok || len == 0 || len >= sizeof(name) - 1)
+    throw KafkaError(env, "ERR__INVALID_ARG", "message topic must be a Kafka topic name (1 to 249 characters)");
+  if (last_topic_ != nullptr && last_topic_name_.size() == len && memcmp(last_topic_name_.data(), name, len) == 0)
+    return last_topic_;
+  last_topic_name_.assign(name, len);
+  auto it = topics_.find(last_topic_name_);
+  if (it != topics_.end()) return last_topic_ = it->second;
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, last_topic_name_.c_str(), nullptr);
+  if (rkt == nullptr) {
+    rd_kafka_resp_err_t err = rd_kafka_last_error();
+    last_topic_ = nullptr;
+    throw KafkaError(env, err, std::string("topic '") + last_topic_name_ + "': " + rd_kafka_err2str(err));
+  }
+  topics_.emplace(last_topic_name_, rkt);
+  return last_topic_ = rkt;
+}
+
+void Producer::DestroyTopics() {
+  for (auto& entry : topics_) rd_kafka_topic_destroy(entry.second);
+  topics_.clear();
+  last_topic_ = nullptr;
+}
+
 rd_kafka_resp_err_t Producer::ProduceOne(Napi::Env env, const Napi::Value& topic, int32_t partition,
                                          const Napi::Value& value, const Napi::Value& key,
                                          const Napi::Value& headers, int64_t timestamp, double id) {
-  static thread_local std::string topic_scratch, value_scratch, key_scratch, header_scratch;
-  const void* tdata;
-  size_t tlen;
-  if (!topic.IsString() || !Bytes(env, topic, topic_scratch, &tdata, &tlen) || tlen == 0)
-    throw KafkaError(env, "ERR__INVALID_ARG", "message topic must be a non-empty string");
+  static thread_local std::string value_scratch, key_scratch, header_scratch;
+  rd_kafka_topic_t* rkt = TopicFor(env, topic);
   const void *vdata, *kdata;
   size_t vlen, klen;
   if (!Bytes(env, value, value_scratch, &vdata, &vlen))
@@ -412,8 +442,8 @@ rd_kafka_resp_err_t Producer::ProduceOne(Napi::Env env, const Napi::Value& topic
 
   rd_kafka_vu_t vus[8];
   size_t n = 0;
-  vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
-  vus[n++].u.cstr = static_cast<const char*>(tdata);
+  vus[n].vtype = RD_KAFKA_VTYPE_RKT;
+  vus[n++].u.rkt = rkt;
   vus[n].vtype = RD_KAFKA_VTYPE_PARTITION;
   vus[n++].u.i32 = partition;
   vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
@@ -449,9 +479,13 @@ rd_kafka_resp_err_t Producer::ProduceOne(Napi::Env env, const Napi::Value& topic
 Napi::Value Producer::Produce(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (rk_ == nullptr || closing_) return Napi::Number::New(env, RD_KAFKA_RESP_ERR__STATE);
-  int32_t partition = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : RD_KAFKA_PARTITION_UA;
-  int64_t timestamp = info[5].IsNumber() ? info[5].As<Napi::Number>().Int64Value() : 0;
-  double id = info[6].IsNumber() ? info[6].As<Napi::Number>().DoubleValue() : 0;
+  // JS passes numbers or undefined; a failed conversion (undefined) leaves the default.
+  int32_t partition = RD_KAFKA_PARTITION_UA;
+  int64_t timestamp = 0;
+  double id = 0;
+  napi_get_value_int32(env, info[1], &partition);
+  napi_get_value_int64(env, info[5], &timestamp);
+  napi_get_value_double(env, info[6], &id);
   rd_kafka_resp_err_t err = ProduceOne(env, info[0], partition, info[2], info[3], info[4], timestamp, id);
   if (poller_ && err == RD_KAFKA_RESP_ERR_NO_ERROR) AfterProduce();
   UpdateKeepAlive();
@@ -551,6 +585,7 @@ void Producer::CloseNow() {
     thread_->ReleaseTsfn();
   }
   rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  DestroyTopics();
   rd_kafka_queue_destroy(main_queue_);
   rd_kafka_destroy(rk_);
   rk_ = nullptr;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "addon.h"
 #include "report_queue.h"
@@ -38,6 +39,7 @@ class Producer : public Napi::ObjectWrap<Producer> {
   size_t Dispatch(size_t max);
   bool HasPending() { return queue_.Size() > 0; }
   bool HasQueuedEvents();  // librdkafka's main queue is not empty
+  void DestroyTopics();    // before rd_kafka_destroy
   void ServeInline();      // serve natively now, from inside a produce call; JS gets the batch later
   bool needs_serve = false;  // the eventfd fired, or the last serve was cut short
   bool queued = false;       // in the poller's ready list
@@ -68,6 +70,7 @@ class Producer : public Napi::ObjectWrap<Producer> {
                                  const Napi::Value& value, const Napi::Value& key, const Napi::Value& headers,
                                  int64_t timestamp, double id);
   void AfterProduce();
+  rd_kafka_topic_t* TopicFor(Napi::Env env, const Napi::Value& topic);  // cached topic handles
   void Detach();           // stop the poller's watch or the thread, disable io events, close the fd
   void UpdateKeepAlive();  // keep the loop and this object alive exactly while messages are in flight
   void DispatchFromThread();
@@ -76,6 +79,9 @@ class Producer : public Napi::ObjectWrap<Producer> {
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_queue_t* main_queue_ = nullptr;
   ReportQueue queue_;
+  std::unordered_map<std::string, rd_kafka_topic_t*> topics_;
+  rd_kafka_topic_t* last_topic_ = nullptr;
+  std::string last_topic_name_;
 
   // Where Dispatch writes; the typed arrays live in JS (kept alive by the references).
   Napi::ObjectReference sink_;

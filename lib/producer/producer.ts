@@ -453,7 +453,7 @@ export class Producer {
       if (owner instanceof BatchRecord) this.batchDone(owner);
       return;
     }
-    const error = this.deliveryError(err, topic, why);
+    const error = this.reportedError(err, topic, why);
     if (observed) this.acksSubject.next({ topic, partition, offset, timestamp, error });
     if (reject) reject(error);
     else if (owner instanceof BatchRecord) {
@@ -540,6 +540,21 @@ export class Producer {
   private deliveryError(err: number, topic: string, why?: string): KafkaFdError {
     const [name, description] = describeError(err);
     return new KafkaFdError(`${name}: ${why ?? description} (topic '${topic}')`, { code: name });
+  }
+
+  /**
+   * A delivery failure reported by the poller. Its stack would only show the poller's dispatch, and capturing
+   * it is most of the cost of an Error: a storm of failures (a purge at close, a broker gone past
+   * message.timeout.ms) would stall the event loop for seconds. So these are built without one.
+   */
+  private reportedError(err: number, topic: string, why?: string): KafkaFdError {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return this.deliveryError(err, topic, why);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
   }
 
   private closedError(): KafkaFdError {

@@ -30,6 +30,7 @@ export interface NativeProducer {
   close(): Promise<void>;
   name(): string;
   testFatalError(code: number, reason: string): number;
+  dispatchPending(): number;
 }
 
 export interface NativePollerOptions {

@@ -288,6 +288,8 @@ export class Producer {
     }
     this.failBacklog('ERR__PURGE_QUEUE', 'the producer closed before the message could be queued');
     await this.native.close();
+    // The reports left after the destroy (purged messages among them), a batch per loop turn.
+    while (this.native.dispatchPending() > 0) await new Promise((resolve) => setImmediate(resolve));
     // Anything without a report by now (librdkafka destroyed it unreported) fails here, never silently.
     for (const id of this.pending.waitingIds()) {
       this.settle(id, -172 /* ERR__DESTROY */, -1, -1001, -1);

@@ -145,10 +145,8 @@ class CloseWorker : public Napi::AsyncWorker {
     producer_->main_queue_ = nullptr;
     producer_->destroyed_ = true;
     if (producer_->thread_) producer_->thread_->ReleaseTsfn();
-    // The purge reports: JS fails those promises with librdkafka's ERR__PURGE_* codes.
-    while (producer_->Dispatch(SIZE_MAX) > 0) {
-    }
-    producer_->in_flight_ = 0;
+    // What is left (the purge reports among it) stays queued: JS takes it with dispatchPending(), a batch
+    // per loop turn, so that a purge of a million messages does not make one long turn.
     producer_->UpdateKeepAlive();
     deferred_.Resolve(Env().Undefined());
   }
@@ -173,6 +171,7 @@ Napi::Function Producer::Init(Napi::Env env) {
                          InstanceMethod("close", &Producer::Close),
                          InstanceMethod("name", &Producer::Name),
                          InstanceMethod("testFatalError", &Producer::TestFatalError),
+                         InstanceMethod("dispatchPending", &Producer::DispatchPending),
                      });
 }
 
@@ -531,6 +530,11 @@ Napi::Value Producer::ProduceBatch(const Napi::CallbackInfo& info) {
 
 Napi::Value Producer::OutqLen(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), rk_ == nullptr ? 0 : rd_kafka_outq_len(rk_));
+}
+
+// After close: hands JS up to a batch of the reports still queued; returns how many (0: none left).
+Napi::Value Producer::DispatchPending(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(Dispatch(capacity_)));
 }
 
 // Raises a fabricated fatal error (librdkafka's rd_kafka_test_fatal_error), so that tests can check how a

@@ -64,6 +64,7 @@ class Producer : public Napi::ObjectWrap<Producer> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Name(const Napi::CallbackInfo& info);
   Napi::Value TestFatalError(const Napi::CallbackInfo& info);  // (code, reason): tests only
+  Napi::Value DispatchPending(const Napi::CallbackInfo& info);
 
   // Queues one message; returns librdkafka's error (0 when accepted).
   rd_kafka_resp_err_t ProduceOne(Napi::Env env, const Napi::Value& topic, int32_t partition,

@@ -210,6 +210,25 @@ describe('Producer on the mock cluster', () => {
         expect(e.code).toMatch(/ERR__PURGE_QUEUE|ERR__PURGE_INFLIGHT|ERR__DESTROY/);
       }
     });
+
+    it('hands a large purge to JS a batch per loop turn', async () => {
+      const p = new Producer({ kafka: { 'bootstrap.servers': '127.0.0.1:1', 'message.timeout.ms': 60000 } });
+      let failed = 0;
+      p.acks$.subscribe((r) => r.error && /ERR__PURGE/.test(r.error.code) && failed++);
+      for (let i = 0; i < 20000; i++) p.produceAsync({ topic: 'orders', value: 'x' });
+      let turns = 0;
+      let closing = true;
+      const tick = (): void => {
+        turns++;
+        if (closing) setImmediate(tick);
+      };
+      setImmediate(tick);
+      await p.close({ timeoutMs: 100 });
+      closing = false;
+      expect(failed).toBe(20000);
+      // 20,000 reports at most 1024 per batch: the loop turned between batches.
+      expect(turns).toBeGreaterThanOrEqual(20);
+    });
   });
 
   describe('queue full', () => {

@@ -227,23 +227,24 @@ Producer::~Producer() {
   if (!destroyed_) {
     // Dropped without close(): nothing was in flight (in-flight messages keep this object alive), so
     // there is nothing to report. Detach here; destroy on a thread of its own, never in the finalizer.
+    // Thread mode: joining the poll thread can take a poll timeout, so that happens on the destroying thread
+    // too; the JS calls it already queued become no-ops first.
     closing_ = true;
     Detach();
-    if (thread_) thread_->Stop();
     DestroyTopics();
+    std::unique_ptr<PollThread> thread = std::move(thread_);
+    if (thread) thread->Disown();
     rd_kafka_t* rk = rk_;
     rd_kafka_queue_t* q = main_queue_;
     rk_ = nullptr;
     destroyed_ = true;
-    if (!state_->tearing_down) {
-      std::thread([rk, q] {
-        rd_kafka_queue_destroy(q);
-        rd_kafka_destroy(rk);
-      }).detach();
-    } else {
+    auto destroy = [rk, q, thread = std::move(thread)]() mutable {
+      thread.reset();  // stops and joins the poll thread
       rd_kafka_queue_destroy(q);
       rd_kafka_destroy(rk);
-    }
+    };
+    if (!state_->tearing_down) std::thread(std::move(destroy)).detach();
+    else destroy();
   }
   state_->producers.erase(this);
 }

@@ -9,8 +9,12 @@ PollThread::PollThread(Napi::Env env, rd_kafka_t* rk, std::function<void()> disp
   thread_ = std::thread([this] { Run(); });
 }
 
+void PollThread::Disown() {
+  alive_->store(false);
+}
+
 PollThread::~PollThread() {
-  *alive_ = false;
+  alive_->store(false);
   Stop();
   ReleaseTsfn();
 }
@@ -27,9 +31,9 @@ void PollThread::Run() {
   while (!stop_.load(std::memory_order_acquire)) {
     int served = rd_kafka_poll(rk_, 100);
     if (served > 0 && !call_pending_.exchange(true)) {
-      std::shared_ptr<bool> alive = alive_;
+      std::shared_ptr<std::atomic<bool>> alive = alive_;
       napi_status status = tsfn_.NonBlockingCall([this, alive](Napi::Env, Napi::Function) {
-        if (!*alive) return;
+        if (!alive->load()) return;
         call_pending_.store(false);
         dispatch_();
       });

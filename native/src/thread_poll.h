@@ -22,6 +22,7 @@ class PollThread {
   void Ref(Napi::Env env);    // keep the loop alive (messages in flight)
   void Unref(Napi::Env env);
   void Stop();                // idempotent; joins the thread
+  void Disown();              // on the JS thread: JS calls already queued will do nothing
   void ReleaseTsfn();         // on the JS thread, after Stop
 
  private:
@@ -35,8 +36,8 @@ class PollThread {
   std::thread thread_;
   bool released_ = false;
   // A JS call queued before this object went away must not touch it: calls check this token first (both
-  // the calls and the destructor run on the JS thread).
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // the calls run on the JS thread; the destructor may run on the thread that destroys a dropped producer).
+  std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
 };
 
 }  // namespace kafka_fd

@@ -23,23 +23,41 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+// With BENCH_PEER_LIBRDKAFKA=1, ours and the ceiling run a second time built against the librdkafka of
+// @confluentinc/kafka-javascript (bench/build-peer-librdkafka.sh), to compare like with like.
+const PEER = process.env.BENCH_PEER_LIBRDKAFKA === '1';
+const AT_PEER = ' [peer librdkafka]';
+let peerAddon = '';
+let peerCeiling = '';
+
 function runClient(client: string, n: number, topic: string): Run {
-  if (client === CEILING) {
-    const out = execFileSync(path.join(__dirname, 'ceiling', 'ceiling'), [brokers, topic, String(n), String(MESSAGES), '100', String(ROUNDS)]);
+  const base = client.endsWith(AT_PEER) ? client.slice(0, -AT_PEER.length) : client;
+  const atPeer = base !== client;
+  if (base === CEILING) {
+    const binary = atPeer ? peerCeiling : path.join(__dirname, 'ceiling', 'ceiling');
+    const out = execFileSync(binary, [brokers, topic, String(n), String(MESSAGES), '100', String(ROUNDS)]);
     const lines = out.toString().trim().split('\n').map((l) => JSON.parse(l));
     const bursts = lines.filter((l) => l.ms !== undefined);
     return { client, producers: n, msgs: n * MESSAGES, ms: median(bursts.map((b) => b.ms)), librdkafka: lines.at(-1).librdkafka };
   }
+  const env = { ...process.env, KAFKA_BROKERS: brokers, ...(atPeer ? { KAFKA_FD_ADDON: peerAddon } : {}) };
   const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'seed-run.ts'),
-    client, String(n), String(MESSAGES), topic, String(ROUNDS)], { env: { ...process.env, KAFKA_BROKERS: brokers }, timeout: 180000, stdio: ['ignore', 'pipe', 'ignore'] });
-  return JSON.parse(out.toString().trim().split('\n').pop()!) as Run;
+    base, String(n), String(MESSAGES), topic, String(ROUNDS)], { env, timeout: 180000, stdio: ['ignore', 'pipe', 'ignore'] });
+  return { ...(JSON.parse(out.toString().trim().split('\n').pop()!) as Run), client };
 }
 
 function main(): void {
   execFileSync('make', ['-s', '-C', path.join(__dirname, 'ceiling')], { stdio: 'inherit' });
   const topic = `bench-seed-${Date.now()}`;
   execFileSync('kcat', ['-b', brokers, '-L', '-t', topic], { stdio: 'ignore' });
-  const clients = [...Object.keys(CLIENTS), CEILING].filter((c) => !ONLY || ONLY.includes(c));
+  const ours = [...Object.keys(CLIENTS).filter((c) => c.startsWith('kafka-fd fd')), CEILING];
+  if (PEER) {
+    peerAddon = execFileSync('bash', [path.join(__dirname, 'build-peer-librdkafka.sh')]).toString().trim();
+    const version = path.basename(path.dirname(path.dirname(path.dirname(peerAddon)))).replace('.addon-', '');
+    peerCeiling = path.join(__dirname, 'ceiling', `ceiling-.librdkafka-${version}`);
+  }
+  const clients = [...Object.keys(CLIENTS), CEILING, ...(PEER ? ours.map((c) => c + AT_PEER) : [])]
+    .filter((c) => !ONLY || ONLY.includes(c));
   const runs: Run[] = [];
   for (let rep = 0; rep < REPS; rep++) {
     const order = clients.map((_, i) => clients[(i + rep) % clients.length]);
@@ -69,7 +87,7 @@ function main(): void {
   console.log(text);
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const base = path.join(dir, `seed-${new Date().toISOString().slice(0, 10)}`);
+  const base = path.join(dir, `seed-${new Date().toISOString().slice(0, 10)}${PEER ? '-peer-librdkafka' : ''}`);
   fs.writeFileSync(`${base}.md`, `# Seed table\n\n${text}\n`);
   fs.writeFileSync(`${base}.json`, JSON.stringify({ runs, table }, null, 1));
   console.log(`\nwritten to ${path.relative(process.cwd(), base)}.md and .json`);

@@ -15,6 +15,26 @@ export interface BenchClient {
 
 type Factory = (brokers: string, topic: string) => BenchClient;
 
+/**
+ * The measurement both runners make: one short burst to warm up, then `rounds` timed bursts of `count`
+ * messages per producer; the median burst in ms and the process's CPU time per message over the rounds.
+ */
+export async function timeBursts(c: BenchClient, producers: number, count: number, rounds: number, warmUp: number):
+Promise<{ ms: number; cpuUsPerMsg: number }> {
+  const value = Buffer.alloc(100, 7);
+  await c.burst(warmUp, value);
+  const cpu0 = process.cpuUsage();
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = process.hrtime.bigint();
+    await c.burst(count, value);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const ms = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  return { ms, cpuUsPerMsg: (cpu.user + cpu.system) / (producers * count * rounds) };
+}
+
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const load = (name: string): any => require(name);
 

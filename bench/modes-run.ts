@@ -4,9 +4,7 @@
 // repeated `rounds` times and the median round is kept, with the process's CPU time per message over all
 // rounds, its thread count and its RSS. Prints one JSON line.
 import * as fs from 'node:fs';
-import { CLIENTS } from './clients';
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+import { CLIENTS, timeBursts } from './clients';
 
 async function main(): Promise<void> {
   const [mode, api, producersArg, messagesArg, topic, roundsArg] = process.argv.slice(2);
@@ -16,22 +14,11 @@ async function main(): Promise<void> {
   const threadsBefore = fs.readdirSync('/proc/self/task').length;
   const client = CLIENTS[`kafka-fd ${mode} ${api}()`](process.env.KAFKA_BROKERS ?? '127.0.0.1:9092', topic);
   await client.connect(producers);
-  const value = Buffer.alloc(100, 7);
-  await client.burst(Math.min(messages, 1000), value);
-  const cpu0 = process.cpuUsage();
-  const times: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = process.hrtime.bigint();
-    await client.burst(messages, value);
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  const cpu = process.cpuUsage(cpu0);
-  const ms = median(times);
+  const { ms, cpuUsPerMsg } = await timeBursts(client, producers, messages, rounds, Math.min(messages, 1000));
   const threads = fs.readdirSync('/proc/self/task').length;
   const rssMb = process.memoryUsage().rss / 1048576;
   await client.close();
   const msgs = producers * messages;
-  const cpuUsPerMsg = (cpu.user + cpu.system) / (msgs * rounds);
   process.stdout.write(`${JSON.stringify({ mode, api, producers, msgs, ms, cpuUsPerMsg, threads, threadsBefore, rssMb })}\n`);
 }
 

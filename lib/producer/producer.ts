@@ -9,7 +9,11 @@ import {
 } from './types';
 import { checkMessage } from './validate';
 
-const ERR_QUEUE_FULL = -184; // RD_KAFKA_RESP_ERR__QUEUE_FULL
+// librdkafka's codes that we raise ourselves (RD_KAFKA_RESP_ERR_*).
+const ERR_QUEUE_FULL = -184;
+const ERR_PURGE_QUEUE = -152;
+const ERR_DESTROY = -172;
+const OFFSET_INVALID = -1001;
 const EVENT_ERROR = 0;
 const EVENT_STATS = 1;
 const EVENT_LOG = 2;
@@ -196,7 +200,7 @@ export class Producer {
       reject(e);
       return promise;
     }
-    if (err !== 0) this.failNow(id, err);
+    if (err !== 0) this.fail(id, err);
     return promise;
   }
 
@@ -230,10 +234,13 @@ export class Producer {
     const promise = new Promise<BatchReport>((resolve, reject) => {
       record = new BatchRecord(messages.length, resolve, reject);
     });
-    const err = this.sendBatch(messages, record);
-    if (err !== 0) {
+    const refusedAt = this.sendBatch(messages, record);
+    if (refusedAt) {
       // Nothing after the refused message went out: count it and the rest as failed now.
-      this.settleBatchNow(record, messages);
+      const failedNow = messages.length - refusedAt.accepted;
+      record.failed += failedNow;
+      record.firstError ??= refusedAt;
+      this.batchDone(record, failedNow);
     }
     return promise;
   }
@@ -244,8 +251,8 @@ export class Producer {
   produceManyAsync(messages: readonly Message[]): void {
     const refused = this.refuseBatch(messages);
     if (refused) throw refused;
-    const err = this.sendBatch(messages, undefined);
-    if (err !== 0) throw this.lastBatchError!;
+    const refusedAt = this.sendBatch(messages, undefined);
+    if (refusedAt) throw refusedAt;
   }
 
   /** Resolves when every accepted message has its report; rejects with `ERR__TIMED_OUT` after `timeoutMs`.
@@ -286,14 +293,14 @@ export class Producer {
     } catch {
       // Timed out: what is still in flight is purged below and reported as failed.
     }
-    this.failBacklog('ERR__PURGE_QUEUE', 'the producer closed before the message could be queued');
+    for (const w of this.backlog.splice(0)) this.fail(w.id, ERR_PURGE_QUEUE, 'the producer closed before the message could be queued');
+    clearTimeout(this.backlogTimer);
+    this.backlogTimer = undefined;
     await this.native.close();
     // The reports left after the destroy (purged messages among them), a batch per loop turn.
     while (this.native.dispatchPending() > 0) await new Promise((resolve) => setImmediate(resolve));
     // Anything without a report by now (librdkafka destroyed it unreported) fails here, never silently.
-    for (const id of this.pending.waitingIds()) {
-      this.settle(id, -172 /* ERR__DESTROY */, -1, -1001, -1);
-    }
+    for (const id of this.pending.waitingIds()) this.fail(id, ERR_DESTROY);
     this.inFlight = 0;
     this.wakeFlushWaiters();
     this.state = 'closed';
@@ -335,13 +342,8 @@ export class Producer {
       this.backlog.push({ message: m, id, since: Date.now() });
       return 0;
     }
-    const ts = m.timestamp;
-    const err = this.native.produce(m.topic, m.partition, m.value, m.key, m.headers,
-      ts instanceof Date ? ts.getTime() : ts, id);
-    if (err === 0) {
-      this.inFlight++;
-      return 0;
-    }
+    const err = this.produceNative(m, id);
+    if (err === 0) return 0;
     if (err === ERR_QUEUE_FULL && this.queueFull === 'wait') {
       this.backlog.push({ message: m, id, since: Date.now() });
       this.armBacklogTimer();
@@ -350,10 +352,19 @@ export class Producer {
     return err;
   }
 
-  private lastBatchError: KafkaFdError | undefined;
+  /** One message into librdkafka; counts it in flight when accepted. Returns librdkafka's error code. */
+  private produceNative(m: Message, id: number): number {
+    const ts = m.timestamp;
+    const err = this.native.produce(m.topic, m.partition, m.value, m.key, m.headers, ts instanceof Date ? ts.getTime() : ts, id);
+    if (err === 0) this.inFlight++;
+    return err;
+  }
 
-  /** Sends a batch natively in one call; returns 0, or the error of the first refused message. */
-  private sendBatch(messages: readonly Message[], record: BatchRecord | undefined): number {
+  /**
+   * Sends a batch natively in one call. Returns nothing when every message was accepted or waits for room,
+   * else the error of the first refused message, whose `accepted` says how many went before it.
+   */
+  private sendBatch(messages: readonly Message[], record: BatchRecord | undefined): (KafkaFdError & { accepted: number }) | undefined {
     const firstId = this.nextId;
     this.nextId += messages.length;
     for (let i = 0; i < messages.length; i++) {
@@ -366,34 +377,28 @@ export class Producer {
       start = accepted;
       if (err !== 0 && !(err === ERR_QUEUE_FULL && this.queueFull === 'wait')) {
         for (let i = accepted; i < messages.length; i++) this.pending.release(this.pending.find(firstId + i));
-        this.lastBatchError = this.deliveryError(err, messages[accepted].topic);
-        (this.lastBatchError as KafkaFdError & { accepted?: number }).accepted = accepted;
-        return err;
+        return Object.assign(this.deliveryError(err, messages[accepted].topic), { accepted });
       }
-      if (accepted === messages.length) return 0;
+      if (accepted === messages.length) return undefined;
       this.armBacklogTimer();
     }
     const now = Date.now();
     for (let i = start; i < messages.length; i++) this.backlog.push({ message: messages[i], id: firstId + i, since: now });
-    return 0;
+    return undefined;
   }
 
   /** Moves waiting messages into librdkafka as acks make room; fails those that waited too long. */
   private drainBacklog(): void {
     while (this.backlog.length > 0) {
       const w = this.backlog[0];
-      const m = w.message;
-      const ts = m.timestamp;
-      const err = this.native.produce(m.topic, m.partition, m.value, m.key, m.headers,
-        ts instanceof Date ? ts.getTime() : ts, w.id);
+      const err = this.produceNative(w.message, w.id);
       if (err === ERR_QUEUE_FULL) break;
       this.backlog.shift();
-      if (err === 0) this.inFlight++;
-      else this.settle(w.id, err, -1, -1001, -1);
+      if (err !== 0) this.fail(w.id, err);
     }
     const expired = Date.now() - this.queueFullTimeoutMs;
     while (this.backlog.length > 0 && this.backlog[0].since <= expired) {
-      this.settle(this.backlog.shift()!.id, ERR_QUEUE_FULL, -1, -1001, -1);
+      this.fail(this.backlog.shift()!.id, ERR_QUEUE_FULL);
     }
     if (this.backlog.length === 0 && this.backlogTimer) {
       clearTimeout(this.backlogTimer);
@@ -412,12 +417,6 @@ export class Producer {
     this.backlogTimer = setTimeout(tick, Math.min(100, this.queueFullTimeoutMs));
   }
 
-  private failBacklog(code: string, why: string): void {
-    const codeNumber = code === 'ERR__PURGE_QUEUE' ? -152 : -184;
-    for (const w of this.backlog.splice(0)) this.settle(w.id, codeNumber, -1, -1001, -1, why);
-    if (this.backlogTimer) clearTimeout(this.backlogTimer);
-    this.backlogTimer = undefined;
-  }
 
   // --- reports from the poller ---------------------------------------------------------------------------
 
@@ -486,16 +485,6 @@ export class Producer {
     record.reject(e);
   }
 
-  /** The messages of a batch from the refused one on never went out: they fail now. */
-  private settleBatchNow(record: BatchRecord, messages: readonly Message[]): void {
-    const error = this.lastBatchError!;
-    const accepted = (error as KafkaFdError & { accepted?: number }).accepted ?? 0;
-    const failedNow = messages.length - accepted;
-    record.failed += failedNow;
-    record.firstError ??= error;
-    this.batchDone(record, failedNow);
-  }
-
   private onEvent(kind: number, code: number, name: string, text: string, fatal: boolean): void {
     this.dispatching = true;
     try {
@@ -528,8 +517,9 @@ export class Producer {
 
   // --- helpers -------------------------------------------------------------------------------------------
 
-  private failNow(id: number, err: number): void {
-    this.settle(id, err, -1, -1001, -1);
+  /** A message that failed without a broker's report (refused, purged, timed out waiting for room). */
+  private fail(id: number, err: number, why?: string): void {
+    this.settle(id, err, -1, OFFSET_INVALID, -1, why);
   }
 
   private wakeFlushWaiters(): void {

@@ -114,7 +114,8 @@ void PollerCore::Pass() {
     p->queued = false;
     if (p->needs_serve) {
       uint64_t t0 = NowNs();
-      uint64_t deadline = std::min(t0 + max_serve, first ? t0 + max_serve : turn_deadline);
+      // The first producer of a pass may use its whole maxTimeMs; the others also stop at the turn's budget.
+      uint64_t deadline = first ? t0 + max_serve : std::min(t0 + max_serve, turn_deadline);
       if (!p->ServeNative(deadline)) metrics.cut_short++;
       metrics.serve_ns += static_cast<double>(NowNs() - t0);
     }

@@ -1,5 +1,6 @@
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { DeliveryReport, KafkaFdError, KafkaLog, MockCluster, Poller, Producer } from '../../lib';
+import { countLoopTurns } from '../support/loop-turns';
 
 describe('Producer on the mock cluster', () => {
   let mock: MockCluster;
@@ -216,15 +217,9 @@ describe('Producer on the mock cluster', () => {
       let failed = 0;
       p.acks$.subscribe((r) => r.error && /ERR__PURGE/.test(r.error.code) && failed++);
       for (let i = 0; i < 20000; i++) p.produceAsync({ topic: 'orders', value: 'x' });
-      let turns = 0;
-      let closing = true;
-      const tick = (): void => {
-        turns++;
-        if (closing) setImmediate(tick);
-      };
-      setImmediate(tick);
+      const loop = countLoopTurns();
       await p.close({ timeoutMs: 100 });
-      closing = false;
+      const turns = loop.stop();
       expect(failed).toBe(20000);
       // 20,000 reports at most 1024 per batch: the loop turned between batches.
       expect(turns).toBeGreaterThanOrEqual(20);
@@ -309,13 +304,7 @@ describe('Producer on the mock cluster', () => {
     it('hands JS batches across loop turns instead of one long turn', async () => {
       const poller = new Poller({ name: 'turns', turnBudgetMs: 2, batchSize: 1000 });
       const ps = Array.from({ length: 5 }, () => producer({ 'linger.ms': 20 }, { polling: { poller } }));
-      let turns = 0;
-      let counting = true;
-      const tick = (): void => {
-        turns++;
-        if (counting) setImmediate(tick);
-      };
-      setImmediate(tick);
+      const loop = countLoopTurns();
       let heavy = 0;
       for (const p of ps) p.acks$.subscribe(() => {
         // Some JS work per report, as an application would do.
@@ -323,7 +312,7 @@ describe('Producer on the mock cluster', () => {
       });
       for (const p of ps) for (let i = 0; i < 10000; i++) p.produceAsync({ topic: 'orders', value: 'x' });
       await Promise.all(ps.map((p) => p.flush(60000)));
-      counting = false;
+      const turns = loop.stop();
       expect(heavy).toBeGreaterThan(0);
       // 50,000 reports at most 1000 per call and a 2 ms budget per turn: many turns, each bounded.
       expect(poller.metrics().batches).toBeGreaterThanOrEqual(50);

@@ -14,7 +14,8 @@ rm -rf "$prefix" && mkdir -p "$prefix"
 ln -s "$deps/include" "$prefix/include"
 ln -s "$deps" "$prefix/lib"
 out="$bench/.addon-$version"
-if [ ! -f "$out/build/Release/kafka_fd.node" ]; then
+# Rebuilt whenever a native source is newer than the last build.
+if [ ! -f "$out/build/Release/kafka_fd.node" ] || [ -n "$(find "$root/native" "$root/binding.gyp" -newer "$out/build/Release/kafka_fd.node" -print -quit)" ]; then
   rm -rf "$out" && mkdir -p "$out/node_modules"
   cp -r "$root/native" "$root/binding.gyp" "$root/package.json" "$root/scripts" "$out/"
   cp -r "$root/node_modules/node-addon-api" "$out/node_modules/"

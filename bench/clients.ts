@@ -1,33 +1,58 @@
-// One adapter per client for the side-by-side benchmarks: connect N producers, send a burst of messages
-// from each and resolve when every one is acknowledged (acks=all for everyone), close. Each client is used
+// One adapter per client for the side-by-side benchmarks: connect N producers, send messages from any of
+// them without waiting, and hear about every acknowledgement (acks=all for everyone). Each client is used
 // the way its own documentation recommends for throughput with delivery confirmation; the settings that
-// matter are in the comments.
-import { Producer as FdProducer } from '../lib/core';
+// matter are in the comments. Every package is loaded when its factory runs, so that a process can measure
+// its memory with the client's code loaded and no producer yet.
+import type { Producer as FdProducer } from '../lib/core';
+
+/**
+ * Told of acknowledged messages: `count` of them, sent at `sentAtMs` (epoch ms, fractional). Clients with a
+ * promise per send pass the time they took before sending; clients whose acks come as delivery reports pass
+ * the report's timestamp (librdkafka's CreateTime, whole ms: latencies read up to 1 ms high).
+ */
+export type OnAcked = (count: number, sentAtMs: number) => void;
 
 export interface BenchClient {
   /** Connects `n` producers and sends one warm-up message from each (connections and metadata). */
   connect(n: number): Promise<void>;
-  /** Every producer sends `count` messages of `value`; resolves once all are acknowledged. */
-  burst(count: number, value: Buffer): Promise<void>;
+  /** Producer `i` sends `count` messages of `value`; returns (or resolves) once they are handed over, and
+   * calls `onAcked` as they are acknowledged. A delivery failure throws: a benchmark must not lose messages. */
+  send(i: number, count: number, value: Buffer, onAcked: OnAcked): void | Promise<void>;
   close(): Promise<void>;
   librdkafka?: string;
 }
 
 type Factory = (brokers: string, topic: string) => BenchClient;
 
+/** Epoch ms with sub-ms precision, the clock of every latency. */
+export const nowMs = (): number => performance.timeOrigin + performance.now();
+
+/** Every producer sends `count` messages; resolves once all are acknowledged. */
+export async function burst(c: BenchClient, producers: number, count: number, value: Buffer): Promise<void> {
+  let left = producers * count;
+  let done!: () => void;
+  const all = new Promise<void>((resolve) => (done = resolve));
+  const onAcked: OnAcked = (k) => {
+    left -= k;
+    if (left === 0) done();
+  };
+  for (let i = 0; i < producers; i++) await c.send(i, count, value, onAcked);
+  await all;
+}
+
 /**
- * The measurement both runners make: one short burst to warm up, then `rounds` timed bursts of `count`
- * messages per producer; the median burst in ms and the process's CPU time per message over the rounds.
+ * The seed measurement: one short burst to warm up, then `rounds` timed bursts of `count` messages per
+ * producer; the median burst in ms and the process's CPU time per message over the rounds.
  */
 export async function timeBursts(c: BenchClient, producers: number, count: number, rounds: number, warmUp: number):
 Promise<{ ms: number; cpuUsPerMsg: number }> {
   const value = Buffer.alloc(100, 7);
-  await c.burst(warmUp, value);
+  await burst(c, producers, warmUp, value);
   const cpu0 = process.cpuUsage();
   const times: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const t0 = process.hrtime.bigint();
-    await c.burst(count, value);
+    await burst(c, producers, count, value);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   const cpu = process.cpuUsage(cpu0);
@@ -38,32 +63,44 @@ Promise<{ ms: number; cpuUsPerMsg: number }> {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const load = (name: string): any => require(name);
 
-/** Ours: fd or thread mode, produce() (a promise each) or produceAsync() (acks counted from acks$). */
-function ours(mode: 'fd' | 'thread', api: 'produce' | 'produceAsync'): Factory {
+const failed = (e: unknown): never => {
+  throw new Error(`bench: a delivery failed: ${String(e)}`);
+};
+
+/**
+ * Ours: fd or thread mode; produce() (a promise each), produceAsync() (acks from acks$) or produceMany()
+ * (one promise per batch). Defaults otherwise (linger.ms 5, as librdkafka's).
+ */
+function ours(mode: 'fd' | 'thread', api: 'produce' | 'produceAsync' | 'produceMany'): Factory {
   return (brokers, topic) => {
+    const core = require('../lib/core') as typeof import('../lib/core');
     let ps: FdProducer[] = [];
+    let onReport: OnAcked | undefined;
     return {
-      librdkafka: require('../lib/core').librdkafkaVersion(),
+      librdkafka: core.librdkafkaVersion(),
       async connect(n) {
-        ps = Array.from({ length: n }, () => new FdProducer({ kafka: { 'bootstrap.servers': brokers, acks: 'all' }, polling: { mode } }));
+        ps = Array.from({ length: n }, () => new core.Producer({ kafka: { 'bootstrap.servers': brokers, acks: 'all' }, polling: { mode } }));
         await Promise.all(ps.map((p) => p.produce({ topic, value: 'warm-up' })));
+        if (api === 'produceAsync') {
+          for (const p of ps) {
+            p.acks$.subscribe((r) => (r.error ? failed(r.error) : onReport!(1, r.timestamp)));
+          }
+        }
       },
-      async burst(count, value) {
-        if (api === 'produce') {
-          const all: Promise<unknown>[] = [];
-          for (const p of ps) for (let i = 0; i < count; i++) all.push(p.produce({ topic, value }));
-          await Promise.all(all);
+      send(i, count, value, onAcked) {
+        const p = ps[i];
+        if (api === 'produceAsync') {
+          onReport = onAcked;
+          for (let k = 0; k < count; k++) p.produceAsync({ topic, value });
           return;
         }
-        let acked = 0;
-        const total = ps.length * count;
-        const subs: Array<{ unsubscribe(): void }> = [];
-        const done = new Promise<void>((resolve) => {
-          for (const p of ps) subs.push(p.acks$.subscribe(() => ++acked === total && resolve()));
-        });
-        for (const p of ps) for (let i = 0; i < count; i++) p.produceAsync({ topic, value });
-        await done;
-        for (const s of subs) s.unsubscribe();
+        const t = nowMs();
+        if (api === 'produceMany') {
+          p.produceMany(Array.from({ length: count }, () => ({ topic, value }))).then(() => onAcked(count, t), failed);
+          return;
+        }
+        const acked = (): void => onAcked(1, t);
+        for (let k = 0; k < count; k++) p.produce({ topic, value }).then(acked, failed);
       },
       async close() {
         await Promise.all(ps.map((p) => p.close()));
@@ -81,25 +118,13 @@ function rdkafkaApi(pkg: string, background: boolean): Factory {
   return (brokers, topic) => {
     const Kafka = load(pkg);
     let ps: any[] = [];
-    let acked = 0;
-    let waiting: { target: number; resolve: () => void } | undefined;
-    const onReport = (err: unknown): void => {
-      if (err) throw err;
-      acked++;
-      if (waiting && acked >= waiting.target) {
-        const w = waiting;
-        waiting = undefined;
-        w.resolve();
-      }
-    };
-    const until = (target: number): Promise<void> =>
-      acked >= target ? Promise.resolve() : new Promise((resolve) => (waiting = { target, resolve }));
+    let onReport: OnAcked | undefined;
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
     return {
       librdkafka: Kafka.librdkafkaVersion,
       async connect(n) {
         ps = await Promise.all(Array.from({ length: n }, () => new Promise<any>((resolve, reject) => {
           const p = new Kafka.Producer({ 'bootstrap.servers': brokers, acks: 'all', dr_cb: true });
-          p.on('delivery-report', onReport);
           p.on('ready', () => {
             // Once connected: setPollInBackground before 'ready' crashed @confluentinc/kafka-javascript 1.10.1 here.
             if (background) p.setPollInBackground(true);
@@ -108,26 +133,28 @@ function rdkafkaApi(pkg: string, background: boolean): Factory {
           });
           p.connect({}, (e: unknown) => e && reject(e));
         })));
-        const target = acked + n;
-        for (const p of ps) p.produce(topic, null, Buffer.from('warm-up'));
-        await until(target);
+        let warm = 0;
+        await new Promise<void>((resolve) => {
+          onReport = () => ++warm === n && resolve();
+          for (const p of ps) {
+            p.on('delivery-report', (err: unknown, r: { timestamp: number }) => (err ? failed(err) : onReport!(1, r.timestamp)));
+            p.produce(topic, null, Buffer.from('warm-up'));
+          }
+        });
       },
-      async burst(count, value) {
-        const target = acked + ps.length * count;
-        for (const p of ps) {
-          for (let i = 0; i < count; i++) {
-            for (;;) {
-              try {
-                p.produce(topic, null, value);
-                break;
-              } catch (e) {
-                // Queue full: let the poller make room, as their docs suggest.
-                await new Promise((r) => setTimeout(r, 1));
-              }
+      async send(i, count, value, onAcked) {
+        onReport = onAcked;
+        for (let k = 0; k < count; k++) {
+          for (;;) {
+            try {
+              ps[i].produce(topic, null, value);
+              break;
+            } catch {
+              // Queue full: let the poller make room, as their docs suggest.
+              await sleep(1);
             }
           }
         }
-        await until(target);
       },
       async close() {
         await Promise.all(ps.map((p) => new Promise<void>((resolve) => p.disconnect(() => resolve()))));
@@ -139,31 +166,25 @@ function rdkafkaApi(pkg: string, background: boolean): Factory {
 /** KafkaJS-style APIs (kafkajs, and @confluentinc/kafka-javascript's KafkaJS API): one send() per batch. */
 function kafkajsStyle(which: 'kafkajs' | 'confluent'): Factory {
   return (brokers, topic) => {
+    const pkg = load(which === 'kafkajs' ? 'kafkajs' : '@confluentinc/kafka-javascript');
     let ps: any[] = [];
-    let librdkafka: string | undefined;
     const make = (): any => {
-      if (which === 'kafkajs') {
-        const { Kafka, logLevel } = load('kafkajs');
-        return new Kafka({ brokers: [brokers], logLevel: logLevel.ERROR }).producer();
-      }
-      const { KafkaJS, librdkafkaVersion } = load('@confluentinc/kafka-javascript');
-      librdkafka = librdkafkaVersion;
+      if (which === 'kafkajs') return new pkg.Kafka({ brokers: [brokers], logLevel: pkg.logLevel.ERROR }).producer();
+      const { KafkaJS } = pkg;
       return new KafkaJS.Kafka({ kafkaJS: { brokers: [brokers], logLevel: KafkaJS.logLevel.ERROR } }).producer({ kafkaJS: { acks: -1 } });
     };
-    const send = (p: any, messages: Array<{ value: Buffer | string }>): Promise<unknown> =>
+    const sendBatch = (p: any, messages: Array<{ value: Buffer | string }>): Promise<unknown> =>
       which === 'kafkajs' ? p.send({ topic, acks: -1, messages }) : p.send({ topic, messages });
     return {
-      get librdkafka() {
-        return librdkafka;
-      },
+      librdkafka: which === 'kafkajs' ? undefined : pkg.librdkafkaVersion,
       async connect(n) {
         ps = Array.from({ length: n }, make);
         await Promise.all(ps.map((p) => p.connect()));
-        await Promise.all(ps.map((p) => send(p, [{ value: 'warm-up' }])));
+        await Promise.all(ps.map((p) => sendBatch(p, [{ value: 'warm-up' }])));
       },
-      async burst(count, value) {
-        const messages = Array.from({ length: count }, () => ({ value }));
-        await Promise.all(ps.map((p) => send(p, messages)));
+      send(i, count, value, onAcked) {
+        const t = nowMs();
+        sendBatch(ps[i], Array.from({ length: count }, () => ({ value }))).then(() => onAcked(count, t), failed);
       },
       async close() {
         await Promise.all(ps.map((p) => p.disconnect()));
@@ -174,16 +195,16 @@ function kafkajsStyle(which: 'kafkajs' | 'confluent'): Factory {
 
 /** @platformatic/kafka 1.x (2.x needs Node 22): one send() per batch, acks -1. */
 const platformatic: Factory = (brokers, topic) => {
+  const { Producer } = load('@platformatic/kafka');
   let ps: any[] = [];
   return {
     async connect(n) {
-      const { Producer } = load('@platformatic/kafka');
       ps = Array.from({ length: n }, (_, i) => new Producer({ clientId: `bench-${i}`, bootstrapBrokers: [brokers], acks: -1 }));
       await Promise.all(ps.map((p) => p.send({ messages: [{ topic, value: Buffer.from('warm-up') }] })));
     },
-    async burst(count, value) {
-      const messages = Array.from({ length: count }, () => ({ topic, value }));
-      await Promise.all(ps.map((p) => p.send({ messages })));
+    send(i, count, value, onAcked) {
+      const t = nowMs();
+      ps[i].send({ messages: Array.from({ length: count }, () => ({ topic, value })) }).then(() => onAcked(count, t), failed);
     },
     async close() {
       await Promise.all(ps.map((p) => p.close()));
@@ -194,6 +215,7 @@ const platformatic: Factory = (brokers, topic) => {
 export const CLIENTS: Record<string, Factory> = {
   'kafka-fd fd produce()': ours('fd', 'produce'),
   'kafka-fd fd produceAsync()': ours('fd', 'produceAsync'),
+  'kafka-fd fd produceMany()': ours('fd', 'produceMany'),
   'kafka-fd thread produce()': ours('thread', 'produce'),
   'kafka-fd thread produceAsync()': ours('thread', 'produceAsync'),
   'node-rdkafka': rdkafkaApi('node-rdkafka', false),

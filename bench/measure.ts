@@ -1,0 +1,167 @@
+// One measurement of `npm run bench`, in a process of its own (run with --expose-gc): argv[2] is a JSON
+// `Job`. Connects the client's producers, runs one scenario and prints one JSON line with what it measured.
+// The scenarios are those of issue 4; bench/run.ts says what each one means and runs them all.
+import * as fs from 'node:fs';
+import { createHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type BenchClient, CLIENTS, nowMs, type OnAcked, timeBursts } from './clients';
+
+export interface Job {
+  scenario: 'seed' | 'sustained' | 'paced' | 'idle' | 'memory';
+  client: string;
+  producers: number;
+  topic: string;
+  brokers: string;
+  /** seed: messages per producer per burst, and bursts. */
+  messages?: number;
+  rounds?: number;
+  /** sustained, paced: messages in all, per send() call, and most unacknowledged at once (0: no limit). */
+  total?: number;
+  chunk?: number;
+  window?: number;
+  /** idle: seconds of doing nothing. */
+  seconds?: number;
+}
+
+const threads = (): number => fs.readdirSync('/proc/self/task').length;
+const ms = (ns: number): number => ns / 1e6;
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+/**
+ * The sustained and paced scenarios: each producer in turn sends `chunk` messages, every round over the
+ * producers ends with a `setImmediate` turn, and with a `window` a producer waits for acks first when
+ * `window` messages are unacknowledged. Records each message's ack latency, the event-loop delay over the
+ * window (enabled before it: the monitor records nothing for its first tick) and, with `probeFs`, the
+ * latency of back-to-back `fs.stat` calls (the libuv threadpool's health). A warm-up chunk per producer
+ * comes first.
+ */
+async function stream(c: BenchClient, job: Job, probeFs: boolean): Promise<Record<string, number>> {
+  const { producers: n, total = 0, chunk = 100, window = 0 } = job;
+  const value = Buffer.alloc(100, 7);
+  const latency = createHistogram();
+  let acked = 0;
+  let waiter: { target: number; resolve: () => void } | undefined;
+  const onAcked: OnAcked = (k, sentAt) => {
+    const us = Math.max(1, Math.round((nowMs() - sentAt) * 1000));
+    for (let j = 0; j < k; j++) latency.record(us);
+    acked += k;
+    if (waiter && acked >= waiter.target) {
+      const w = waiter;
+      waiter = undefined;
+      w.resolve();
+    }
+  };
+  const until = (target: number): Promise<void> | undefined =>
+    acked >= target ? undefined : new Promise((resolve) => (waiter = { target, resolve }));
+
+  // Warm-up, as in the seed: one chunk from every producer, acknowledged, so that JIT compilation of the
+  // send and ack paths does not land in the window (the same for every client).
+  let warm = n * chunk;
+  await new Promise<void>((resolve) => {
+    void (async () => {
+      for (let i = 0; i < n; i++) await c.send(i, chunk, value, (k) => (warm -= k) === 0 && resolve());
+    })();
+  });
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  eld.enable();
+  await sleep(50);
+  eld.reset();
+  const stat = createHistogram();
+  let probing = probeFs;
+  const probe = (): void => {
+    const t = process.hrtime.bigint();
+    fs.stat(__filename, () => {
+      stat.record(Math.max(1, Number(process.hrtime.bigint() - t)));
+      if (probing) probe();
+    });
+  };
+  if (probing) probe();
+
+  const perProducer = Math.floor(total / n);
+  let sent = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = nowMs();
+  for (let offset = 0; offset < perProducer; offset += chunk) {
+    const k = Math.min(chunk, perProducer - offset);
+    for (let i = 0; i < n; i++) {
+      const room = window ? until(sent + k - window) : undefined;
+      if (room) await room;
+      const handed = c.send(i, k, value, onAcked);
+      if (handed) await handed;
+      sent += k;
+    }
+    await new Promise(setImmediate);
+  }
+  await until(sent);
+  const elapsed = nowMs() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  probing = false;
+  eld.disable();
+  const pct = (h: RecordableHistogram, p: number): number => h.percentile(p);
+  return {
+    msgs: sent,
+    ms: elapsed,
+    cpuUsPerMsg: (cpu.user + cpu.system) / sent,
+    latencyP50Ms: pct(latency, 50) / 1000,
+    latencyP99Ms: pct(latency, 99) / 1000,
+    latencyMaxMs: latency.max / 1000,
+    eldP99Ms: ms(eld.percentile(99)),
+    eldMaxMs: ms(eld.max),
+    ...(probeFs ? { statP99Ms: ms(pct(stat, 99)), stats: stat.count } : {}),
+  };
+}
+
+async function run(job: Job): Promise<Record<string, unknown>> {
+  const c = CLIENTS[job.client](job.brokers, job.topic);
+  gc();
+  const rssLoaded = process.memoryUsage().rss;
+  await c.connect(job.producers);
+  let out: Record<string, unknown>;
+  switch (job.scenario) {
+    case 'seed': {
+      const messages = job.messages ?? 1000;
+      out = { msgs: job.producers * messages, ...(await timeBursts(c, job.producers, messages, job.rounds ?? 5, Math.min(messages, 100))) };
+      break;
+    }
+    case 'sustained':
+      out = await stream(c, job, true);
+      break;
+    case 'paced':
+      out = await stream(c, { ...job, window: 0 }, false);
+      break;
+    case 'idle': {
+      await sleep(1000); // connections settled, warm-up acked
+      const cpu0 = process.cpuUsage();
+      const ru0 = process.resourceUsage();
+      await sleep((job.seconds ?? 10) * 1000);
+      const cpu = process.cpuUsage(cpu0);
+      const ru = process.resourceUsage();
+      out = {
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        voluntaryCtxSwitches: ru.voluntaryContextSwitches - ru0.voluntaryContextSwitches,
+        threads: threads(),
+        rssMb: process.memoryUsage().rss / 1048576,
+      };
+      break;
+    }
+    case 'memory':
+      await sleep(1000);
+      gc();
+      out = { rssLoadedMb: rssLoaded / 1048576, rssMb: process.memoryUsage().rss / 1048576, threads: threads() };
+      break;
+  }
+  const librdkafka = c.librdkafka;
+  await c.close();
+  return { ...out, librdkafka };
+}
+
+if (require.main === module) {
+  const job = JSON.parse(process.argv[2]) as Job;
+  run(job).then((out) => {
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+    process.exit(0);
+  }, (e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

@@ -182,9 +182,13 @@ Producer::Producer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Producer>(
     throw Napi::TypeError::New(env, "NativeProducer(config: string[], sink: object)");
 
   Napi::Object sink = info[1].As<Napi::Object>();
-  sink_ = Napi::Persistent(sink);
-  on_batch_ = Napi::Persistent(sink.Get("onBatch").As<Napi::Function>());
-  on_event_ = Napi::Persistent(sink.Get("onEvent").As<Napi::Function>());
+  // Weak while nothing is in flight: the sink's callbacks close over the JS Producer, which holds this
+  // object, so strong references would make a cycle through a GC root and no Producer would ever be
+  // collected (nor its dropped rd_kafka_t destroyed). UpdateKeepAlive makes them strong while messages
+  // are in flight, so that their promises always settle.
+  sink_ = Napi::Weak(sink);
+  on_batch_ = Napi::Weak(sink.Get("onBatch").As<Napi::Function>());
+  on_event_ = Napi::Weak(sink.Get("onEvent").As<Napi::Function>());
   size_t n1, n2, n3, n4, n5;
   ids_ = TypedArrayData<double>(sink, "ids", &n1);
   errs_ = TypedArrayData<int32_t>(sink, "errs", &n2);
@@ -202,7 +206,8 @@ Producer::Producer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Producer>(
     std::string value = config.Get(i + 1).ToString();
     if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
-      throw KafkaError(env, "ERR__INVALID_ARG", errstr);
+      // Name the key as given: librdkafka names aliases by their canonical name (linger.ms -> queue.buffering.max.ms).
+      throw KafkaError(env, "ERR__INVALID_ARG", "configuration '" + key + "': " + errstr);
     }
   }
   // Logs are served with everything else by whoever serves the main queue, never on librdkafka's threads.
@@ -319,11 +324,18 @@ bool Producer::HasQueuedEvents() {
 
 size_t Producer::Dispatch(size_t max) {
   if (max > capacity_) max = capacity_;
+  Napi::Env env = sink_.Env();
+  // The local handle keeps the sink, and the typed arrays written below, alive for this call.
+  Napi::Object recv = sink_.Value();
+  if (recv.IsEmpty()) {
+    // The JS Producer was collected (nothing was in flight, or the sink would be strong); its finalizer
+    // is on its way. Events (logs, stats) have nobody left to tell.
+    queue_.TakeEvents();
+    return 0;
+  }
   size_t n = queue_.TakeReports(max, ids_, errs_, partitions_, offsets_, timestamps_);
   std::vector<Event> events = queue_.TakeEvents();
   if (n == 0 && events.empty()) return 0;
-  Napi::Env env = sink_.Env();
-  Napi::Object recv = sink_.Value();
   in_flight_ -= static_cast<int64_t>(n);
   if (poller_) {
     poller_->metrics.reports += static_cast<double>(n);
@@ -353,10 +365,16 @@ void Producer::UpdateKeepAlive() {
   alive_ = want;
   if (want) {
     Ref();
+    sink_.Ref();
+    on_batch_.Ref();
+    on_event_.Ref();
     if (poll_) uv_ref(reinterpret_cast<uv_handle_t*>(poll_.Get()));
     if (thread_) thread_->Ref(sink_.Env());
   } else {
     Unref();
+    sink_.Unref();
+    on_batch_.Unref();
+    on_event_.Unref();
     if (poll_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_.Get()));
     if (thread_) thread_->Unref(sink_.Env());
   }

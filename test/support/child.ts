@@ -10,13 +10,13 @@ export interface ChildResult {
 }
 
 /** Runs a fixture script (TypeScript, via ts-node) in its own Node process. */
-export function runFixture(name: string, args: string[], timeoutMs = 60000): Promise<ChildResult> {
+export function runFixture(name: string, args: string[], timeoutMs = 60000, env: NodeJS.ProcessEnv = {}): Promise<ChildResult> {
   const script = path.resolve(__dirname, '..', 'fixtures', name);
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', script, ...args], {
       cwd: path.resolve(__dirname, '..', '..'),
-      env: process.env,
+      env: { ...process.env, ...env },
     });
     let stdout = '';
     let stderr = '';

@@ -1,3 +1,5 @@
+import { KafkaFdError } from '../errors/kafka-fd.error';
+
 /** librdkafka configuration properties (see librdkafka's CONFIGURATION.md); values are passed as strings. */
 export type KafkaConfig = Record<string, string | number | boolean>;
 
@@ -9,11 +11,27 @@ export function isSecretKey(key: string): boolean {
   return SECRET.test(key);
 }
 
-/** Flattens a configuration into librdkafka's key/value pairs. */
+/**
+ * Flattens a configuration into librdkafka's key/value pairs. A key whose value is `undefined` is left out
+ * (so that `{ 'sasl.password': process.env.PASSWORD }` works when unset); any other value that is not a
+ * string, a finite number or a boolean is refused rather than turned into text like "[object Object]".
+ */
 export function flattenConfig(config: KafkaConfig): string[] {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new KafkaFdError(`kafka must be an object of librdkafka properties, got ${config === null ? 'null' : typeof config}`, {
+      code: 'ERR__INVALID_ARG',
+    });
+  }
   const out: string[] = [];
-  for (const [key, value] of Object.entries(config)) {
+  for (const [key, value] of Object.entries(config) as Array<[string, unknown]>) {
     if (value === undefined) continue;
+    const ok = typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+    if (!ok) {
+      throw new KafkaFdError(`configuration '${key}' must be a string, a finite number or a boolean, got ` +
+        `${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'number' ? String(value) : typeof value}`, {
+        code: 'ERR__INVALID_ARG',
+      });
+    }
     out.push(key, String(value));
   }
   return out;

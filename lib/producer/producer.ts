@@ -214,7 +214,14 @@ export class Producer {
     if (refused) throw refused;
     const id = this.nextId++;
     this.pending.put(id, message.topic, undefined, undefined);
-    const err = this.send(message, id);
+    let err: number;
+    try {
+      err = this.send(message, id);
+    } catch (e) {
+      // The addon's own checks refused it: nothing was queued, so nothing may stay pending.
+      this.pending.release(this.pending.find(id));
+      throw e;
+    }
     if (err !== 0) {
       this.pending.release(this.pending.find(id));
       throw this.deliveryError(err, message.topic);

@@ -30,7 +30,8 @@ export function checkTopic(topic: unknown): KafkaFdError | undefined {
 export function checkMessage(m: unknown, lastTopic: string | undefined): KafkaFdError | undefined {
   if (m === null || typeof m !== 'object') return invalid(`a message must be an object, got ${describe(m)}`);
   const msg = m as Record<string, unknown>;
-  if (msg.topic !== lastTopic) {
+  // lastTopic is undefined until a message passed: then every message is checked (a missing topic too).
+  if (msg.topic !== lastTopic || lastTopic === undefined) {
     const bad = checkTopic(msg.topic);
     if (bad) return bad;
   }

@@ -29,13 +29,14 @@ export interface ConsumedMessage {
   ts: number;
 }
 
-/** Reads a topic from the beginning to its end with kcat (an independent librdkafka consumer). */
-export async function consumeAll(topic: string, expected: number, timeoutMs = 30000): Promise<ConsumedMessage[]> {
+/** Reads a topic from the beginning to its end with kcat (an independent librdkafka consumer), from the
+ * rig's broker or from `bootstrap` (a mock cluster, the three-node cluster). */
+export async function consumeAll(topic: string, expected: number, timeoutMs = 30000, bootstrap = brokers()): Promise<ConsumedMessage[]> {
   const deadline = Date.now() + timeoutMs;
   let out: ConsumedMessage[] = [];
   while (Date.now() < deadline) {
     out = await new Promise<ConsumedMessage[]>((resolve, reject) => {
-      const child = spawn('kcat', ['-b', brokers(), '-C', '-t', topic, '-o', 'beginning', '-e', '-J', '-q',
+      const child = spawn('kcat', ['-b', bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-J', '-q',
         '-X', 'fetch.wait.max.ms=10']);
       let text = '';
       child.stdout.on('data', (d: Buffer) => (text += d.toString()));
@@ -53,4 +54,19 @@ export async function consumeAll(topic: string, expected: number, timeoutMs = 30
 /** Threads of this process now. */
 export function threadCount(): number {
   return fs.readdirSync('/proc/self/task').length;
+}
+
+/** The rig broker's SASL_PLAINTEXT listener (PLAIN, user "tester"): scripts/kafka.sh puts it at the client port + 2. */
+export function saslBrokers(): string {
+  const [host, port] = brokers().split(':');
+  return `${host}:${process.env.KAFKA_SASL_PORT ?? Number(port) + 2}`;
+}
+
+/** The pid of the rig broker's JVM, for the tests that pause it; only a broker our script started has one. */
+export function brokerPid(): number {
+  const file = `${__dirname}/../../.kafka/kafka.pid`;
+  if (!fs.existsSync(file)) {
+    throw new Error('the fault tests pause the rig broker and need the one scripts/kafka.sh started (.kafka/kafka.pid is missing)');
+  }
+  return Number(fs.readFileSync(file, 'utf8').trim());
 }

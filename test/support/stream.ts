@@ -1,0 +1,60 @@
+import type { KafkaFdError, Producer } from '../../lib';
+import type { ConsumedMessage } from './kafka';
+
+export interface StreamOutcome {
+  delivered: number;
+  failures: KafkaFdError[];
+  ms: number;
+}
+
+/**
+ * The fault tests' load: producer i sends `perProducer` messages valued `p<i>:<seq>` under 16 keys (so that
+ * each producer spreads over the partitions), `perTurn` per loop turn as an application would; after each
+ * turn `onProgress(sent)` may inject a fault. Resolves once every message has its report.
+ */
+export async function streamMessages(producers: Producer[], topic: string, perProducer: number,
+  onProgress: (sent: number) => void | Promise<void> = () => undefined, perTurn = 500): Promise<StreamOutcome> {
+  const started = Date.now();
+  const outcomes: Array<Promise<KafkaFdError | undefined>> = [];
+  let sent = 0;
+  for (let seq = 0; seq < perProducer; seq += perTurn) {
+    producers.forEach((p, i) => {
+      for (let k = seq; k < Math.min(seq + perTurn, perProducer); k++) {
+        outcomes.push(p.produce({ topic, key: `p${i}-${k % 16}`, value: `p${i}:${k}` }).then(() => undefined, (e: KafkaFdError) => e));
+        sent++;
+      }
+    });
+    await onProgress(sent);
+    await new Promise(setImmediate);
+  }
+  const failures = (await Promise.all(outcomes)).filter((e): e is KafkaFdError => e !== undefined);
+  return { delivered: outcomes.length - failures.length, failures, ms: Date.now() - started };
+}
+
+export interface ReadbackCheck {
+  read: number;
+  missing: number;
+  duplicates: number;
+  /** Messages of one producer found after a later message of the same producer in the same partition. */
+  outOfOrder: number;
+}
+
+/** Checks a topic read back after {@link streamMessages}: every message once, each producer in order per partition. */
+export function checkReadback(messages: ConsumedMessage[], producers: number, perProducer: number): ReadbackCheck {
+  const seen = new Set<string>();
+  let duplicates = 0;
+  let outOfOrder = 0;
+  const last = new Map<string, number>(); // "<partition>/<producer>" -> last seq
+  for (const m of [...messages].sort((a, b) => a.partition - b.partition || a.offset - b.offset)) {
+    const value = m.payload ?? '';
+    if (seen.has(value)) duplicates++;
+    seen.add(value);
+    const [producer, seq] = value.split(':');
+    const key = `${m.partition}/${producer}`;
+    if ((last.get(key) ?? -1) >= Number(seq)) outOfOrder++;
+    last.set(key, Number(seq));
+  }
+  let missing = 0;
+  for (let i = 0; i < producers; i++) for (let k = 0; k < perProducer; k++) if (!seen.has(`p${i}:${k}`)) missing++;
+  return { read: messages.length, missing, duplicates, outOfOrder };
+}

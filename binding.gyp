@@ -12,7 +12,8 @@
         "native/src/poller.cc",
         "native/src/thread_poll.cc",
         "native/src/mock_cluster.cc",
-        "native/src/kafka_error.cc"
+        "native/src/kafka_error.cc",
+        "native/src/transaction.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type BenchClient, CLIENTS, nowMs, type OnAcked, timeBursts } from './clients';
 
 export interface Job {
-  scenario: 'seed' | 'sustained' | 'paced' | 'idle' | 'memory';
+  scenario: 'seed' | 'sustained' | 'paced' | 'idle' | 'memory' | 'transactions';
   client: string;
   producers: number;
   topic: string;
@@ -21,6 +21,9 @@ export interface Job {
   window?: number;
   /** idle: seconds of doing nothing. */
   seconds?: number;
+  /** transactions: per producer, and messages in each. */
+  transactions?: number;
+  size?: number;
 }
 
 const threads = (): number => fs.readdirSync('/proc/self/task').length;
@@ -111,7 +114,45 @@ async function stream(c: BenchClient, job: Job, probeFs: boolean): Promise<Recor
   };
 }
 
+/**
+ * The transactional scenario (ours only: fd or thread mode from the client's name): N producers with a
+ * `transactional.id` each commit `transactions` transactions of `size` messages (produceManyAsync inside
+ * the transaction, then commit) all at once; commits/s over the window, after one warm-up transaction each
+ * (init_transactions among it), with the event-loop delay meanwhile.
+ */
+async function transactions(job: Job): Promise<Record<string, unknown>> {
+  const core = require('../lib/core') as typeof import('../lib/core');
+  const mode = job.client.includes(' thread ') ? 'thread' : 'fd';
+  const { producers: n, transactions: count = 20, size = 100 } = job;
+  const value = Buffer.alloc(100, 7);
+  const ps = Array.from({ length: n }, (_, i) => new core.Producer({
+    kafka: { 'bootstrap.servers': job.brokers, 'transactional.id': `${job.topic}-${mode}-${i}-${process.pid}` }, polling: { mode },
+  }));
+  const batch = Array.from({ length: size }, () => ({ topic: job.topic, value }));
+  await Promise.all(ps.map((p) => p.transaction((tx) => tx.produceManyAsync(batch))));
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  eld.enable();
+  await sleep(50);
+  eld.reset();
+  const cpu0 = process.cpuUsage();
+  const t0 = nowMs();
+  await Promise.all(ps.map(async (p) => {
+    for (let t = 0; t < count; t++) await p.transaction((tx) => tx.produceManyAsync(batch));
+  }));
+  const elapsed = nowMs() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  eld.disable();
+  const out = {
+    commits: n * count, msgs: n * count * size, ms: elapsed, commitsPerSec: (n * count) / (elapsed / 1000),
+    cpuUsPerMsg: (cpu.user + cpu.system) / (n * count * size), eldP99Ms: ms(eld.percentile(99)), eldMaxMs: ms(eld.max),
+    threads: threads(), librdkafka: core.librdkafkaVersion(),
+  };
+  await Promise.all(ps.map((p) => p.close()));
+  return out;
+}
+
 async function run(job: Job): Promise<Record<string, unknown>> {
+  if (job.scenario === 'transactions') return transactions(job);
   const c = CLIENTS[job.client](job.brokers, job.topic);
   gc();
   const rssLoaded = process.memoryUsage().rss;

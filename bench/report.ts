@@ -149,6 +149,20 @@ function memory(runs: Run[], reps: number): string[] {
   return lines;
 }
 
+function transactionsTable(runs: Run[], reps: number): string[] {
+  const lines = ['## Transactions: 20 transactions of 100 messages per producer, all producers at once', '',
+    `Ours only, fd vs thread mode; produceManyAsync() inside each transaction, then commit. Medians of ${reps} runs; (min-max) for commits/s.`, '',
+    '| mode | producers | librdkafka | commits/s | msg/s | event-loop delay p99 ms | CPU us/msg | threads |', '|---|---:|---|---:|---:|---:|---:|---:|'];
+  for (const n of countsOf(runs, 'transactions')) {
+    for (const c of clientsOf(runs, 'transactions')) {
+      const x = cell(runs, 'transactions', c, n);
+      lines.push(`| ${resting(c)} | ${n} | ${version(runs, c)} | ${x.spread((r) => Number(r.commitsPerSec), (v) => dec(v, 1))} | ` +
+        `${int(x.rate())} | ${dec(x.metric('eldP99Ms'))} | ${dec(x.metric('cpuUsPerMsg'), 2)} | ${int(x.metric('threads'))} |`);
+    }
+  }
+  return lines;
+}
+
 /** The whole results file; `seedTable` (client to msg/s per producer count) feeds the chart. */
 export function report(runs: Run[], opts: { reps: number; brokers: string }): { markdown: string; seedTable?: Record<string, Record<number, number>> } {
   const has = (s: string): boolean => runs.some((r) => r.scenario === s);
@@ -166,6 +180,7 @@ export function report(runs: Run[], opts: { reps: number; brokers: string }): { 
   if (has('paced')) parts.push('', ...paced(runs, opts.reps));
   if (has('idle')) parts.push('', ...idle(runs, opts.reps));
   if (has('memory')) parts.push('', ...memory(runs, opts.reps));
+  if (has('transactions')) parts.push('', ...transactionsTable(runs, opts.reps));
   const failures = runs.filter((r) => r.failed);
   if (failures.length) parts.push('', '## Failed runs', '', ...failures.map((r) => `- ${r.scenario} ${r.client} x${r.producers}: ${r.failed}`));
   return { markdown: `${parts.join('\n')}\n`, seedTable };

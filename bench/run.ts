@@ -8,12 +8,15 @@
 //   idle       25 connected producers doing nothing for 10 s: CPU ms, threads, voluntary context
 //              switches, RSS.
 //   memory     RSS with 1 and with 25 connected producers: MB added per producer.
+//   transactions  ours in fd and thread mode, 1 and 10 transactional producers, 20 transactions of 100
+//              messages each: commits/s, event-loop delay.
 // Each measurement runs in a process of its own (`bench/measure.ts`); clients are interleaved and the
 // order rotates every repetition; tables give the median of BENCH_REPS (5) repetitions and the spread.
 // The broker is restarted clean before each scenario (BENCH_BROKER=external: use KAFKA_BROKERS as it is,
 // with a fresh topic per scenario). Ours also runs built against @confluentinc/kafka-javascript's
 // librdkafka, to compare like with like (BENCH_PEER_LIBRDKAFKA=0 skips it).
-// Writes bench/results/<date>.md, .json and -seed.svg. Env: BENCH_SCENARIOS, BENCH_REPS, BENCH_CLIENTS.
+// Writes bench/results/<date>.md, .json and -seed.svg (<date>-<scenarios> for a partial run). Env:
+// BENCH_SCENARIOS, BENCH_REPS, BENCH_CLIENTS.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -24,7 +27,7 @@ import { AT_PEER, CEILING, type Run, report } from './report';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const ONLY = process.env.BENCH_CLIENTS?.split(',');
-const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'seed,sustained,paced,idle,memory').split(',') as Job['scenario'][];
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'seed,sustained,paced,idle,memory,transactions').split(',') as Job['scenario'][];
 const EXTERNAL = process.env.BENCH_BROKER === 'external';
 const port = process.env.KAFKA_PORT ?? '9092';
 const brokers = EXTERNAL ? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' : `127.0.0.1:${port}`;
@@ -43,6 +46,7 @@ const PLAN: Record<Job['scenario'], { producers: number[]; clients: string[]; jo
   paced: { producers: [25], clients: [...Object.keys(CLIENTS), ...atPeer(oursFd)], job: { total: 250000, chunk: 100 } },
   idle: { producers: [25], clients: [...resting, ...peers, ...atPeer(resting)], job: { seconds: 10 } },
   memory: { producers: [1, 25], clients: [...resting, ...peers, ...atPeer(resting)], job: {} },
+  transactions: { producers: [1, 10], clients: resting, job: { transactions: 20, size: 100 } },
 };
 
 let peerAddon = '';
@@ -114,7 +118,9 @@ function main(): void {
   console.log(markdown);
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const base = path.join(dir, date);
+  // A partial run (BENCH_SCENARIOS) gets a name of its own, so that it never overwrites the day's full run.
+  const partial = process.env.BENCH_SCENARIOS ? `-${SCENARIOS.join('-')}` : '';
+  const base = path.join(dir, `${date}${partial}`);
   fs.writeFileSync(`${base}.md`, markdown);
   fs.writeFileSync(`${base}.json`, JSON.stringify({ date, node: process.version, reps: REPS, plan: PLAN, runs }, null, 1));
   if (seedTable) fs.writeFileSync(`${base}-seed.svg`, seedChart(`Seed table, ${date}: msg/s, median of ${REPS} runs`, PLAN.seed.producers, seedTable));

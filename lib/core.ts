@@ -10,6 +10,7 @@ export type {
   BatchReport, CloseOptions, DeliveryReport, KafkaBytes, KafkaLog, KafkaStats, Message, MessageHeaders,
   PollingOptions, ProducerHealth, ProducerOptions,
 } from './producer/types';
+export type { Transaction, TransactionOptions } from './producer/transactions';
 export { MockCluster } from './mock/mock-cluster';
 export type { MockClusterOptions } from './mock/mock-cluster';
 export { librdkafkaVersion } from './native/binding';

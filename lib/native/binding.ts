@@ -31,6 +31,8 @@ export interface NativeProducer {
   name(): string;
   testFatalError(code: number, reason: string): number;
   dispatchPending(): number;
+  /** A transaction call on the threadpool: 0 init, 1 begin, 2 commit, 3 abort. */
+  txn(op: number, timeoutMs: number): Promise<void>;
 }
 
 export interface NativePollerOptions {

@@ -7,6 +7,7 @@ import { PendingRing } from './pending-ring';
 import {
   BatchReport, CloseOptions, DeliveryReport, KafkaLog, KafkaStats, Message, ProducerHealth, ProducerOptions,
 } from './types';
+import { Transaction, TransactionOptions, Transactions } from './transactions';
 import { checkMessage } from './validate';
 
 // librdkafka's codes that we raise ourselves (RD_KAFKA_RESP_ERR_*).
@@ -87,6 +88,7 @@ export class Producer {
   private fatalError: KafkaFdError | undefined;
   private readonly warnedCodes = new Set<string>();
   private brokersDown = false;
+  private readonly transactions: Transactions;
 
   constructor(options: ProducerOptions) {
     if (!options || typeof options !== 'object' || !options.kafka || typeof options.kafka !== 'object') {
@@ -138,6 +140,18 @@ export class Producer {
       );
     }
     this.native.attach(this.poller?.native);
+    const transactionalId = options.kafka['transactional.id'];
+    this.transactions = new Transactions(this.native, transactionalId === undefined ? undefined : String(transactionalId), {
+      refusal: () => (this.state !== 'open' ? this.closedError() : this.fatalError),
+      onFatal: (e) => {
+        this.fatalError ??= e;
+      },
+    }, {
+      produce: (m) => this.produce(m),
+      produceAsync: (m) => this.produceAsync(m),
+      produceMany: (ms) => this.produceMany(ms),
+      produceManyAsync: (ms) => this.produceManyAsync(ms),
+    });
   }
 
   /** Every delivery report, success or failure (`error` set). Report objects are built only while this
@@ -262,6 +276,20 @@ export class Producer {
     if (refusedAt) throw refusedAt;
   }
 
+  /**
+   * Runs `fn` in a Kafka transaction (the producer needs `transactional.id`): `init_transactions` on first
+   * use, begin, `fn`, commit when `fn` resolves; abort when it throws or rejects, then rethrow. Resolves with
+   * what `fn` resolved once the commit is done. Init, begin, commit and abort run off the JS thread while
+   * the poller keeps serving every producer. One transaction at a time per producer: a second call waits.
+   * Messages the producer sends while a transaction is open belong to it, whether sent through `tx` or not.
+   * Errors are {@link KafkaFdError}s with `retriable`, `txnRequiresAbort` and `fatal` as librdkafka says; a
+   * fenced producer (another started with the same `transactional.id`) gets a fatal error and refuses
+   * further work. `close()` during a transaction aborts it.
+   */
+  transaction<T>(fn: (tx: Transaction) => T | Promise<T>, options?: TransactionOptions): Promise<T> {
+    return this.transactions.run(fn, options);
+  }
+
   /** Resolves when every accepted message has its report; rejects with `ERR__TIMED_OUT` after `timeoutMs`.
    * Never blocks the event loop (no `rd_kafka_flush`). */
   flush(timeoutMs = 30000): Promise<void> {
@@ -295,6 +323,8 @@ export class Producer {
   private async doClose(timeoutMs: number): Promise<void> {
     this.state = 'closing';
     if (this.dispatching) await new Promise((resolve) => setImmediate(resolve));
+    // An open transaction is aborted first (its queued messages are purged and fail).
+    await this.transactions.beforeClose(timeoutMs);
     try {
       await this.flush(timeoutMs);
     } catch {

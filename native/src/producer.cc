@@ -1,5 +1,6 @@
 #include "producer.h"
 
+#include <chrono>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -7,6 +8,7 @@
 #include "kafka_error.h"
 #include "poller.h"
 #include "thread_poll.h"
+#include "transaction.h"
 
 namespace kafka_fd {
 
@@ -172,6 +174,7 @@ Napi::Function Producer::Init(Napi::Env env) {
                          InstanceMethod("name", &Producer::Name),
                          InstanceMethod("testFatalError", &Producer::TestFatalError),
                          InstanceMethod("dispatchPending", &Producer::DispatchPending),
+                         InstanceMethod("txn", &Producer::Txn),
                      });
 }
 
@@ -556,6 +559,19 @@ Napi::Value Producer::DispatchPending(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(Dispatch(capacity_)));
 }
 
+Napi::Value Producer::Txn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (rk_ == nullptr || closing_) throw KafkaError(env, "ERR__STATE", "the producer is closed");
+  int op = info[0].As<Napi::Number>().Int32Value();
+  if (op < 0 || op > 3) throw KafkaError(env, "ERR__INVALID_ARG", "unknown transaction operation");
+  int timeout_ms = info[1].As<Napi::Number>().Int32Value();
+  // A commit flushes on the threadpool, where delivery reports may be served: once it is done, the poller
+  // hands JS whatever that left in the report queue.
+  return RunTxnOp(env, Value(), rk_, static_cast<TxnOp>(op), timeout_ms, &txn_running_, [this]() {
+    if (poller_ && !destroyed_ && HasPending()) poller_->Schedule(this);
+  });
+}
+
 // Raises a fabricated fatal error (librdkafka's rd_kafka_test_fatal_error), so that tests can check how a
 // fatal error is handled without a broker that produces one.
 Napi::Value Producer::TestFatalError(const Napi::CallbackInfo& info) {
@@ -602,6 +618,8 @@ Napi::Value Producer::Close(const Napi::CallbackInfo& info) {
 void Producer::CloseNow() {
   if (destroyed_) return;
   closing_ = true;
+  // A transaction call still running on the threadpool uses rk_; each has a timeout, so this ends.
+  while (txn_running_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   Detach();
   if (thread_) {
     thread_->Stop();

@@ -65,6 +65,7 @@ class Producer : public Napi::ObjectWrap<Producer> {
   Napi::Value Name(const Napi::CallbackInfo& info);
   Napi::Value TestFatalError(const Napi::CallbackInfo& info);  // (code, reason): tests only
   Napi::Value DispatchPending(const Napi::CallbackInfo& info);
+  Napi::Value Txn(const Napi::CallbackInfo& info);  // (op: 0 init, 1 begin, 2 commit, 3 abort, timeoutMs)
 
   // Queues one message; returns librdkafka's error (0 when accepted).
   rd_kafka_resp_err_t ProduceOne(Napi::Env env, const Napi::Value& topic, int32_t partition,
@@ -84,7 +85,8 @@ class Producer : public Napi::ObjectWrap<Producer> {
   rd_kafka_topic_t* last_topic_ = nullptr;
   std::string last_topic_name_;
 
-  // Where Dispatch writes; the typed arrays live in JS (kept alive by the references).
+  // Where Dispatch writes; the typed arrays live in JS. Weak references while nothing is in flight (see the
+  // constructor): Dispatch checks that the sink is still there before it writes.
   Napi::ObjectReference sink_;
   Napi::FunctionReference on_batch_;
   Napi::FunctionReference on_event_;
@@ -107,6 +109,7 @@ class Producer : public Napi::ObjectWrap<Producer> {
   bool alive_ = false;     // the loop and this object are held
   bool closing_ = false;
   bool destroyed_ = false;
+  std::atomic<int> txn_running_{0};  // transaction calls on the threadpool using rk_
 };
 
 }  // namespace kafka_fd

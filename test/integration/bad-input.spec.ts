@@ -173,6 +173,9 @@ describe('bad input', () => {
       }
     }), { seed: 20261125, numRuns: 3000 });
     const codes = await Promise.all(outcomes);
+    const tally: Record<string, number> = {};
+    for (const c of codes) tally[c] = (tally[c] ?? 0) + 1;
+    process.stdout.write(`fuzz: ${JSON.stringify({ cases: 3000, viaProduce: codes.length, outcomes: tally })}\n`);
     // Both kinds happened: the fuzz exercised acceptance and refusal.
     expect(codes.filter((c) => c === 'delivered').length).toBeGreaterThan(50);
     expect(codes.filter((c) => c === 'ERR__INVALID_ARG').length).toBeGreaterThan(50);

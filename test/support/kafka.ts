@@ -30,14 +30,16 @@ export interface ConsumedMessage {
 }
 
 /** Reads a topic from the beginning to its end with kcat (an independent librdkafka consumer), from the
- * rig's broker or from `bootstrap` (a mock cluster, the three-node cluster). */
-export async function consumeAll(topic: string, expected: number, timeoutMs = 30000, bootstrap = brokers()): Promise<ConsumedMessage[]> {
+ * rig's broker or from `bootstrap` (a mock cluster, the three-node cluster). librdkafka's consumers read
+ * committed messages only by default (`isolation.level=read_committed`); `extra` may say otherwise. */
+export async function consumeAll(topic: string, expected: number, timeoutMs = 30000, bootstrap = brokers(),
+  extra: string[] = []): Promise<ConsumedMessage[]> {
   const deadline = Date.now() + timeoutMs;
   let out: ConsumedMessage[] = [];
   while (Date.now() < deadline) {
     out = await new Promise<ConsumedMessage[]>((resolve, reject) => {
       const child = spawn('kcat', ['-b', bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-J', '-q',
-        '-X', 'fetch.wait.max.ms=10']);
+        '-X', 'fetch.wait.max.ms=10', ...extra]);
       let text = '';
       child.stdout.on('data', (d: Buffer) => (text += d.toString()));
       child.on('error', reject);
@@ -69,4 +71,9 @@ export function brokerPid(): number {
     throw new Error('the fault tests pause the rig broker and need the one scripts/kafka.sh started (.kafka/kafka.pid is missing)');
   }
   return Number(fs.readFileSync(file, 'utf8').trim());
+}
+
+/** Reads what a `read_committed` consumer sees: committed transactions and non-transactional messages. */
+export function consumeCommitted(topic: string, expected: number, timeoutMs = 30000): Promise<ConsumedMessage[]> {
+  return consumeAll(topic, expected, timeoutMs, brokers(), ['-X', 'isolation.level=read_committed']);
 }

@@ -83,7 +83,7 @@ java_cmd() {
 format() {
   local dir="$1" id="$2"; shift 2
   java_cmd kafka.tools.StorageTool format "$@" -t "$id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 \
-    || java_cmd kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >>"$dir/format.log" 2>&1 \
+    || { [ $# -gt 0 ] && java_cmd kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >>"$dir/format.log" 2>&1; } \
     || { cat "$dir/format.log" >&2; exit 1; }
 }
 

@@ -141,17 +141,13 @@ export class Producer {
     }
     this.native.attach(this.poller?.native);
     const transactionalId = options.kafka['transactional.id'];
+    // The producer itself is what a transaction's function produces with.
     this.transactions = new Transactions(this.native, transactionalId === undefined ? undefined : String(transactionalId), {
-      refusal: () => (this.state !== 'open' ? this.closedError() : this.fatalError),
+      refusal: () => this.refusal(),
       onFatal: (e) => {
         this.fatalError ??= e;
       },
-    }, {
-      produce: (m) => this.produce(m),
-      produceAsync: (m) => this.produceAsync(m),
-      produceMany: (ms) => this.produceMany(ms),
-      produceManyAsync: (ms) => this.produceManyAsync(ms),
-    });
+    }, this);
   }
 
   /** Every delivery report, success or failure (`error` set). Report objects are built only while this
@@ -349,9 +345,14 @@ export class Producer {
 
   // --- sending ------------------------------------------------------------------------------------------
 
+  /** Why the producer takes no new work (closed, closing, a fatal error), or undefined. */
+  private refusal(): KafkaFdError | undefined {
+    return this.state !== 'open' ? this.closedError() : this.fatalError;
+  }
+
   private refuse(message: Message): KafkaFdError | undefined {
-    if (this.state !== 'open') return this.closedError();
-    if (this.fatalError) return this.fatalError;
+    const stopped = this.refusal();
+    if (stopped) return stopped;
     const bad = checkMessage(message, this.lastTopic);
     if (bad) return bad;
     this.lastTopic = message.topic;
@@ -359,8 +360,8 @@ export class Producer {
   }
 
   private refuseBatch(messages: readonly Message[]): KafkaFdError | undefined {
-    if (this.state !== 'open') return this.closedError();
-    if (this.fatalError) return this.fatalError;
+    const stopped = this.refusal();
+    if (stopped) return stopped;
     if (!Array.isArray(messages)) {
       return new KafkaFdError('produceMany takes an array of messages', { code: 'ERR__INVALID_ARG' });
     }

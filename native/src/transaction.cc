@@ -18,6 +18,17 @@ const char* OpName(TxnOp op) {
   return "transaction";
 }
 
+// A KafkaFdError from an rd_kafka_error_t (which it does not destroy).
+Napi::Error TxnError(Napi::Env env, const rd_kafka_error_t* error, const char* what) {
+  Napi::Error e = KafkaError(env, rd_kafka_error_code(error),
+                             std::string(what) + ": " + rd_kafka_error_string(error),
+                             rd_kafka_error_is_fatal(error) != 0);
+  // librdkafka knows best whether this call may be retried: it overrides the JS class's list.
+  e.Set("retriable", Napi::Boolean::New(env, rd_kafka_error_is_retriable(error) != 0));
+  e.Set("txnRequiresAbort", Napi::Boolean::New(env, rd_kafka_error_txn_requires_abort(error) != 0));
+  return e;
+}
+
 class TxnWorker : public Napi::AsyncWorker {
  public:
   TxnWorker(Napi::Env env, Napi::Object keep_alive, rd_kafka_t* rk, TxnOp op, int timeout_ms,
@@ -74,15 +85,6 @@ class TxnWorker : public Napi::AsyncWorker {
 
 }  // namespace
 
-Napi::Error TxnError(Napi::Env env, const rd_kafka_error_t* error, const char* what) {
-  Napi::Error e = KafkaError(env, rd_kafka_error_code(error),
-                             std::string(what) + ": " + rd_kafka_error_string(error),
-                             rd_kafka_error_is_fatal(error) != 0);
-  // librdkafka knows best whether this call may be retried: it overrides the JS class's list.
-  e.Set("retriable", Napi::Boolean::New(env, rd_kafka_error_is_retriable(error) != 0));
-  e.Set("txnRequiresAbort", Napi::Boolean::New(env, rd_kafka_error_txn_requires_abort(error) != 0));
-  return e;
-}
 
 Napi::Promise RunTxnOp(Napi::Env env, Napi::Object keep_alive, rd_kafka_t* rk, TxnOp op, int timeout_ms,
                        std::atomic<int>* running, std::function<void()> done) {

@@ -18,7 +18,4 @@ enum class TxnOp { kInit = 0, kBegin = 1, kCommit = 2, kAbort = 3 };
 Napi::Promise RunTxnOp(Napi::Env env, Napi::Object keep_alive, rd_kafka_t* rk, TxnOp op, int timeout_ms,
                        std::atomic<int>* running, std::function<void()> done);
 
-// A KafkaFdError from an rd_kafka_error_t (which it does not destroy).
-Napi::Error TxnError(Napi::Env env, const rd_kafka_error_t* error, const char* what);
-
 }  // namespace kafka_fd

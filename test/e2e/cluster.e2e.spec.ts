@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { Producer } from '../../lib';
 import { consumeAll, uniqueTopic } from '../support/kafka';
-import { checkReadback, streamMessages } from '../support/stream';
+import { checkReadback, streamMessages, watchRetries } from '../support/stream';
 
 const script = path.resolve(__dirname, '..', '..', 'scripts', 'kafka.sh');
 const port = Number(process.env.KAFKA_CLUSTER_PORT ?? 9192);
@@ -40,14 +40,7 @@ describe('a three-node Kafka cluster', () => {
     const producers = [0, 1].map(() => new Producer({
       kafka: { 'bootstrap.servers': bootstrap, acks: 'all', 'enable.idempotence': true, 'message.timeout.ms': 120000, 'statistics.interval.ms': 500 },
     }));
-    // From stats$: requests librdkafka retried (per broker), and messages it transmitted (a message sent
-    // again after a failed request counts again).
-    const retries = producers.map(() => 0);
-    const transmitted = producers.map(() => 0);
-    producers.forEach((p, i) => p.stats$.subscribe((s) => {
-      retries[i] = Object.values(s.brokers).reduce((sum, b) => sum + Number(b.txretries ?? 0), 0);
-      transmitted[i] = s.txmsgs;
-    }));
+    const retries = watchRetries(producers);
     // The first ack per partition after the kill says when each partition served again.
     let killedAt = 0;
     const resumed = new Map<number, number>();
@@ -76,7 +69,7 @@ describe('a three-node Kafka cluster', () => {
       await new Promise((r) => setTimeout(r, 600));
       process.stdout.write(`cluster: ${JSON.stringify({
         messages: outcome.delivered, ms: outcome.ms, victim, leadersBefore: before, leadersAfter: after,
-        retriedRequests: retries.reduce((a, b) => a + b, 0), retransmitted: transmitted.reduce((a, b) => a + b, 0) - 100000,
+        retriedRequests: retries.retriedRequests(), retransmitted: retries.transmitted() - 100000,
         resumedMsByPartition: Object.fromEntries(resumed),
       })}\n`);
     } finally {

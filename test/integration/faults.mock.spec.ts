@@ -2,7 +2,7 @@
 // the topic, read back by an independent consumer (kcat), holds each message once, in order per partition.
 import { MockCluster, Producer } from '../../lib';
 import { consumeAll } from '../support/kafka';
-import { checkReadback, streamMessages } from '../support/stream';
+import { checkReadback, streamMessages, watchRetries } from '../support/stream';
 
 // Kafka's error codes, as the mock cluster injects them into Produce (API key 0) responses.
 const PRODUCE = 0;
@@ -16,15 +16,7 @@ describe('faults on the mock cluster', () => {
     const producers = Array.from({ length: 5 }, () => new Producer({
       kafka: { 'bootstrap.servers': mock.bootstrapServers, 'enable.idempotence': true, 'message.timeout.ms': 120000, 'statistics.interval.ms': 500 },
     }));
-    // From stats$: requests librdkafka retried (per broker), and messages it transmitted (a message sent
-    // again after a failed request counts again).
-    const retries = producers.map(() => 0);
-    const transmitted = producers.map(() => 0);
-    // librdkafka counts retried requests per broker.
-    producers.forEach((p, i) => p.stats$.subscribe((s) => {
-      retries[i] = Object.values(s.brokers).reduce((sum, b) => sum + Number(b.txretries ?? 0), 0);
-      transmitted[i] = s.txmsgs;
-    }));
+    const retries = watchRetries(producers);
     try {
       const done: string[] = [];
       const fault = (at: number, sent: number, what: string, act: () => void): void => {
@@ -52,10 +44,9 @@ describe('faults on the mock cluster', () => {
       expect(checkReadback(read, 5, 20000)).toEqual({ read: 100000, missing: 0, duplicates: 0, outOfOrder: 0 });
       // The faults were felt: librdkafka transmitted messages again after the failed requests.
       await new Promise((r) => setTimeout(r, 600));
-      const total = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
-      expect(total(transmitted)).toBeGreaterThan(100000);
+      expect(retries.transmitted()).toBeGreaterThan(100000);
       process.stdout.write(`faults.mock: ${JSON.stringify({ delivered: outcome.delivered, ms: outcome.ms, failures: outcome.failures.length,
-        retriedRequests: total(retries), retransmitted: total(transmitted) - 100000, read: read.length })}\n`);
+        retriedRequests: retries.retriedRequests(), retransmitted: retries.transmitted() - 100000, read: read.length })}\n`);
     } finally {
       await Promise.all(producers.map((p) => p.close({ timeoutMs: 5000 })));
       await mock.close();

@@ -58,3 +58,23 @@ export function checkReadback(messages: ConsumedMessage[], producers: number, pe
   for (let i = 0; i < producers; i++) for (let k = 0; k < perProducer; k++) if (!seen.has(`p${i}:${k}`)) missing++;
   return { read: messages.length, missing, duplicates, outOfOrder };
 }
+
+/** What librdkafka's statistics say of retries, summed over the producers (latest stats$ payload of each). */
+export interface RetryWatch {
+  /** Requests retried (librdkafka counts them per broker). */
+  retriedRequests(): number;
+  /** Messages transmitted: a message sent again after a failed request counts again. */
+  transmitted(): number;
+}
+
+/** Follows each producer's stats$ (needs `statistics.interval.ms`) for {@link RetryWatch}. */
+export function watchRetries(producers: Producer[]): RetryWatch {
+  const retries = producers.map(() => 0);
+  const transmitted = producers.map(() => 0);
+  producers.forEach((p, i) => p.stats$.subscribe((s) => {
+    retries[i] = Object.values(s.brokers).reduce((sum, b) => sum + Number(b.txretries ?? 0), 0);
+    transmitted[i] = s.txmsgs;
+  }));
+  const total = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+  return { retriedRequests: () => total(retries), transmitted: () => total(transmitted) };
+}

@@ -57,16 +57,16 @@ Napi::Value Addon::Versions(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// The environment is going away (process exit, or a worker thread ending): destroy every producer still
-// open and close every handle, then tell Node we are done once libuv has run the close callbacks. A handle
+// The environment is going away (process exit, or a worker thread ending): destroy every producer and mock
+// cluster still open and close every handle, then tell Node we are done once libuv has run the close callbacks. A handle
 // left open would make a worker's loop close fail.
 void Addon::AsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
   auto* self = static_cast<Addon*>(arg);
   self->cleanup_handle_ = nullptr;
   auto state = self->state_;
   state->tearing_down = true;
-  std::vector<Producer*> producers(state->producers.begin(), state->producers.end());
-  for (Producer* p : producers) p->CloseNow();
+  std::vector<Closable*> open(state->closables.begin(), state->closables.end());
+  for (Closable* c : open) c->CloseNow();
   std::vector<PollerCore*> pollers(state->pollers.begin(), state->pollers.end());
   for (PollerCore* p : pollers) p->Release();
 

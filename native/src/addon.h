@@ -1,7 +1,8 @@
 #pragma once
 // Per-environment state of the addon (the main thread and every worker thread get their own): the
-// constructors, the JS error class, and the registry of live producers and pollers, which are all closed
-// by an async cleanup hook when the environment goes away, so a worker can exit with producers still open.
+// constructors, the JS error class, and the registry of what is open (producers, mock clusters) and of the
+// pollers, which are all closed by an async cleanup hook when the environment goes away, so a worker can
+// exit, or be terminated, with producers still open.
 #include <napi.h>
 
 #include <memory>
@@ -9,13 +10,19 @@
 
 namespace kafka_fd {
 
-class Producer;
 class PollerCore;
+
+// What the environment's cleanup closes if JS did not: synchronously, on the JS thread, with JS gone.
+class Closable {
+ public:
+  virtual ~Closable() = default;
+  virtual void CloseNow() = 0;
+};
 
 struct EnvState {
   napi_env env = nullptr;
   bool tearing_down = false;
-  std::unordered_set<Producer*> producers;
+  std::unordered_set<Closable*> closables;
   std::unordered_set<PollerCore*> pollers;
   Napi::FunctionReference error_class;  // KafkaFdError, handed over by lib/native/binding.ts
 };

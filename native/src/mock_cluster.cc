@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kafka_error.h"
+#include "util/js_call.h"
 
 namespace kafka_fd {
 
@@ -14,21 +15,22 @@ class MockCloseWorker : public Napi::AsyncWorker {
       : Napi::AsyncWorker(env, "kafka-fd-mock-close"),
         cluster_(owner->cluster_),
         rk_(owner->rk_),
-        deferred_(env) {
+        promise_(env) {
     owner->cluster_ = nullptr;
     owner->rk_ = nullptr;
   }
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  Napi::Value Promise() { return Napi::Value(Env(), promise_.promise()); }
   void Execute() override {
     rd_kafka_mock_cluster_destroy(cluster_);
     rd_kafka_destroy(rk_);
   }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnOK() override { promise_.Resolve(); }
+  void OnError(const Napi::Error& e) override { promise_.Reject(e.Value()); }
 
  private:
   rd_kafka_mock_cluster_t* cluster_;
   rd_kafka_t* rk_;
-  Napi::Promise::Deferred deferred_;
+  JsPromise promise_;
 };
 
 Napi::Function MockCluster::Init(Napi::Env env) {
@@ -47,6 +49,7 @@ Napi::Function MockCluster::Init(Napi::Env env) {
 
 MockCluster::MockCluster(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MockCluster>(info) {
   Napi::Env env = info.Env();
+  state_ = Addon::State(env);
   int brokers = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 1;
   if (brokers < 1) throw KafkaError(env, "ERR__INVALID_ARG", "a mock cluster needs at least one broker");
   char errstr[512];
@@ -64,10 +67,28 @@ MockCluster::MockCluster(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Mock
     rk_ = nullptr;
     throw KafkaError(env, "ERR__FAIL", "mock cluster: rd_kafka_mock_cluster_new failed");
   }
+  Ref();
+  state_->closables.insert(this);
+}
+
+void MockCluster::Forget() {
+  state_->closables.erase(this);
+  Unref();
+}
+
+void MockCluster::CloseNow() {
+  if (cluster_ == nullptr) return;
+  rd_kafka_mock_cluster_destroy(cluster_);
+  rd_kafka_destroy(rk_);
+  cluster_ = nullptr;
+  rk_ = nullptr;
+  Forget();
 }
 
 MockCluster::~MockCluster() {
-  // Not closed: the finalizer may not block the JS thread, so destroy on a thread of our own.
+  // A running cluster is never collected (it holds itself), so this is the environment's last sweep of a
+  // cluster that was neither closed nor seen by the cleanup hook. Never block here: destroy on a thread.
+  state_->closables.erase(this);
   if (cluster_ != nullptr) {
     rd_kafka_mock_cluster_t* cluster = cluster_;
     rd_kafka_t* rk = rk_;
@@ -156,8 +177,9 @@ Napi::Value MockCluster::Close(const Napi::CallbackInfo& info) {
     done.Resolve(env.Undefined());
     return done.Promise();
   }
-  auto* worker = new MockCloseWorker(env, this);
-  Napi::Promise promise = worker->Promise();
+  auto* worker = new MockCloseWorker(env, this);  // takes the handles: the cluster counts as closed now
+  Forget();
+  Napi::Value promise = worker->Promise();
   worker->Queue();
   return promise;
 }

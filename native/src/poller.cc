@@ -14,7 +14,9 @@ uint64_t NowNs() {
 }
 
 namespace {
-uint64_t MsToNs(double ms) { return static_cast<uint64_t>(ms * 1e6); }
+// lib/poller checks the options (> 0 and <= 2^31-1 ms); saturate anyway, since a double past 2^64 ns
+// converted to uint64_t is undefined behaviour.
+uint64_t MsToNs(double ms) { return ms > 0 && ms < 1.8e13 ? static_cast<uint64_t>(ms * 1e6) : (ms > 0 ? 18000000000000000000ull : 0); }
 }  // namespace
 
 PollerCore::PollerCore(Napi::Env env, PollerOptions options)

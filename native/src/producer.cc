@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kafka_error.h"
+#include "util/js_call.h"
 #include "poller.h"
 #include "thread_poll.h"
 #include "transaction.h"
@@ -28,6 +29,9 @@ void LogCallback(const rd_kafka_t* rk, int level, const char* fac, const char* b
   static_cast<Producer*>(rd_kafka_opaque(rk))->OnLog(level, fac, buf);
 }
 
+// What an empty value points at: any non-null address, never read (its length is 0).
+const char kEmpty[1] = {0};
+
 // Copies a JS string or Buffer into `scratch` (strings) or points into the Buffer; null/undefined: no bytes.
 // librdkafka copies the bytes (RD_KAFKA_MSG_F_COPY), so the scratch is reused by the next call. One
 // napi_typeof per value: this runs for every message.
@@ -42,7 +46,9 @@ bool Bytes(Napi::Env env, const Napi::Value& v, std::string& scratch, const void
   if (type == napi_object) {
     void* ptr;
     if (napi_get_buffer_info(env, v, &ptr, len) != napi_ok) return false;
-    *data = ptr;
+    // A zero-length Buffer may have no memory behind it (a null pointer), and librdkafka reads a null
+    // pointer as a null value or key (a tombstone). Empty is empty, whatever its shape.
+    *data = *len == 0 ? kEmpty : ptr;
     return true;
   }
   if (type == napi_string) {
@@ -68,14 +74,13 @@ bool AddHeader(Napi::Env env, rd_kafka_headers_t* hdrs, const std::string& name,
 }
 
 // Headers as a record (values may be arrays for repeated names) or as an array of [name, value] pairs.
+// (lib/producer/validate.ts turns a Map into pairs before it gets here.) Owned until returned: a getter
+// that throws half-way must not leak what was built.
 rd_kafka_headers_t* BuildHeaders(Napi::Env env, const Napi::Value& headers, std::string& scratch) {
   if (headers.IsUndefined() || headers.IsNull()) return nullptr;
   if (!headers.IsObject()) throw KafkaError(env, "ERR__INVALID_ARG", "message headers must be an object or an array of [name, value] pairs");
-  rd_kafka_headers_t* hdrs = rd_kafka_headers_new(8);
-  auto bad = [&](const std::string& why) {
-    rd_kafka_headers_destroy(hdrs);
-    return KafkaError(env, "ERR__INVALID_ARG", why);
-  };
+  std::unique_ptr<rd_kafka_headers_t, void (*)(rd_kafka_headers_t*)> hdrs(rd_kafka_headers_new(8), rd_kafka_headers_destroy);
+  auto bad = [&](const std::string& why) { return KafkaError(env, "ERR__INVALID_ARG", why); };
   if (headers.IsArray()) {
     Napi::Array pairs = headers.As<Napi::Array>();
     for (uint32_t i = 0; i < pairs.Length(); i++) {
@@ -83,27 +88,34 @@ rd_kafka_headers_t* BuildHeaders(Napi::Env env, const Napi::Value& headers, std:
       if (!pair.IsArray() || pair.As<Napi::Array>().Length() != 2 || !pair.As<Napi::Array>().Get(0u).IsString())
         throw bad("each header pair must be [name: string, value: string | Buffer | null]");
       std::string name = pair.As<Napi::Array>().Get(0u).As<Napi::String>();
-      if (!AddHeader(env, hdrs, name, pair.As<Napi::Array>().Get(1u), scratch))
+      if (!AddHeader(env, hdrs.get(), name, pair.As<Napi::Array>().Get(1u), scratch))
         throw bad("header '" + name + "' must be a string, a Buffer or null");
     }
-    return hdrs;
+    return hdrs.release();
   }
+  // Own enumerable string keys only, as validate.ts checks them (GetPropertyNames would add inherited
+  // ones: the two sides must agree on what a header is).
   Napi::Object record = headers.As<Napi::Object>();
-  Napi::Array names = record.GetPropertyNames();
+  napi_value raw_names;
+  if (napi_get_all_property_names(env, record, napi_key_own_only,
+                                  static_cast<napi_key_filter>(napi_key_enumerable | napi_key_skip_symbols),
+                                  napi_key_numbers_to_strings, &raw_names) != napi_ok)
+    throw Napi::Error::New(env);
+  Napi::Array names(env, raw_names);
   for (uint32_t i = 0; i < names.Length(); i++) {
     std::string name = names.Get(i).As<Napi::String>();
     Napi::Value value = record.Get(name);
     if (value.IsArray()) {
       Napi::Array values = value.As<Napi::Array>();
       for (uint32_t j = 0; j < values.Length(); j++) {
-        if (!AddHeader(env, hdrs, name, values.Get(j), scratch))
+        if (!AddHeader(env, hdrs.get(), name, values.Get(j), scratch))
           throw bad("header '" + name + "' must be a string, a Buffer or null");
       }
-    } else if (!AddHeader(env, hdrs, name, value, scratch)) {
+    } else if (!AddHeader(env, hdrs.get(), name, value, scratch)) {
       throw bad("header '" + name + "' must be a string, a Buffer or null");
     }
   }
-  return hdrs;
+  return hdrs.release();
 }
 
 template <typename T>
@@ -127,9 +139,9 @@ class CloseWorker : public Napi::AsyncWorker {
       : Napi::AsyncWorker(env, "kafka-fd-close"),
         producer_(producer),
         keep_alive_(Napi::Persistent(producer->Value())),
-        deferred_(env) {}
+        promise_(env) {}
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  Napi::Value Promise() { return Napi::Value(Env(), promise_.promise()); }
 
   void Execute() override {
     if (producer_->thread_) producer_->thread_->Stop();
@@ -150,15 +162,15 @@ class CloseWorker : public Napi::AsyncWorker {
     // What is left (the purge reports among it) stays queued: JS takes it with dispatchPending(), a batch
     // per loop turn, so that a purge of a million messages does not make one long turn.
     producer_->UpdateKeepAlive();
-    deferred_.Resolve(Env().Undefined());
+    promise_.Resolve();
   }
 
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void OnError(const Napi::Error& e) override { promise_.Reject(e.Value()); }
 
  private:
   Producer* producer_;
   Napi::ObjectReference keep_alive_;  // the producer may not be collected while this runs
-  Napi::Promise::Deferred deferred_;
+  JsPromise promise_;
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -228,7 +240,7 @@ Producer::Producer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Producer>(
   }
   rd_kafka_set_log_queue(rk_, nullptr);
   main_queue_ = rd_kafka_queue_get_main(rk_);
-  state_->producers.insert(this);
+  state_->closables.insert(this);
 }
 
 Producer::~Producer() {
@@ -254,7 +266,7 @@ Producer::~Producer() {
     if (!state_->tearing_down) std::thread(std::move(destroy)).detach();
     else destroy();
   }
-  state_->producers.erase(this);
+  state_->closables.erase(this);
 }
 
 Napi::Value Producer::Attach(const Napi::CallbackInfo& info) {
@@ -346,19 +358,25 @@ size_t Producer::Dispatch(size_t max) {
     poller_->metrics.reports += static_cast<double>(n);
     if (n > 0) poller_->metrics.batches++;
   }
-  try {
-    if (n > 0) on_batch_.MakeCallback(recv, {Napi::Number::New(env, static_cast<double>(n))}, *async_context_);
-    for (const Event& e : events) {
-      on_event_.MakeCallback(recv,
-                             {Napi::Number::New(env, e.kind), Napi::Number::New(env, e.code),
-                              Napi::String::New(env, e.name), Napi::String::New(env, e.text),
-                              Napi::Boolean::New(env, e.fatal)},
-                             *async_context_);
-    }
-  } catch (const Napi::Error& e) {
-    // lib/producer guards every subscriber; reaching here is a bug in our JS. Surface it as an uncaught
-    // exception rather than losing it inside the poller.
-    napi_fatal_exception(env, e.Value());
+  // Raw calls (util/js_call.h): this runs from the poller's pass or a poll thread's hand-off, where a
+  // worker being terminated makes every call into JS fail.
+  napi_async_context context = *async_context_;
+  bool ok = true;
+  if (n > 0) {
+    napi_value count = Napi::Number::New(env, static_cast<double>(n));
+    ok = CallJs(env, recv, on_batch_.Value(), 1, &count, context);
+  }
+  for (size_t i = 0; ok && i < events.size(); i++) {
+    const Event& e = events[i];
+    napi_value args[] = {Napi::Number::New(env, e.kind), Napi::Number::New(env, e.code), Napi::String::New(env, e.name),
+                         Napi::String::New(env, e.text), Napi::Boolean::New(env, e.fatal)};
+    ok = CallJs(env, recv, on_event_.Value(), 5, args, context);
+  }
+  if (!ok) {
+    // JS is gone (or our callback threw, reported above): nothing more for it from this serve. The
+    // environment's cleanup hook closes this producer.
+    UpdateKeepAlive();
+    return 0;
   }
   UpdateKeepAlive();
   return n > 0 ? n : 1;
@@ -515,16 +533,19 @@ Napi::Value Producer::Produce(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, err);
 }
 
-// produceBatch(messages, firstId) -> accepted count * 1 + error: [accepted, err]. Stops at the first
-// message librdkafka refuses; ids are firstId, firstId + 1, ... (0: nobody waits).
+// produceBatch(messages, firstId) -> [accepted, err, error?]. Stops at the first message librdkafka
+// refuses (err) or that is malformed (error: the KafkaFdError; err is then ERR__INVALID_ARG); never
+// throws half-way, so the caller always learns exactly how many were taken. Ids are firstId, firstId + 1,
+// ... (0: nobody waits).
 Napi::Value Producer::ProduceBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Array result = Napi::Array::New(env, 2);
+  Napi::Array result = Napi::Array::New(env, 3);
   if (rk_ == nullptr || closing_) {
     result.Set(0u, 0.0);
     result.Set(1u, static_cast<double>(RD_KAFKA_RESP_ERR__STATE));
     return result;
   }
+  if (!info[0].IsArray()) throw KafkaError(env, "ERR__INVALID_ARG", "produceBatch takes an array of messages");
   Napi::Array messages = info[0].As<Napi::Array>();
   double first_id = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : 0;
   uint32_t count = messages.Length();
@@ -533,16 +554,27 @@ Napi::Value Producer::ProduceBatch(const Napi::CallbackInfo& info) {
   for (; accepted < count; accepted++) {
     // One scope per message: a batch of 100,000 must not pile up 100,000 sets of handles.
     Napi::HandleScope scope(env);
-    Napi::Object m = messages.Get(accepted).As<Napi::Object>();
-    Napi::Value p = m.Get("partition");
-    Napi::Value ts = m.Get("timestamp");
-    int64_t timestamp = 0;
-    if (ts.IsNumber()) timestamp = ts.As<Napi::Number>().Int64Value();
-    else if (ts.IsObject() && ts.As<Napi::Object>().Has("getTime"))
-      timestamp = static_cast<int64_t>(ts.As<Napi::Date>().ValueOf());
-    err = ProduceOne(env, m.Get("topic"), p.IsNumber() ? p.As<Napi::Number>().Int32Value() : RD_KAFKA_PARTITION_UA,
-                     m.Get("value"), m.Get("key"), m.Get("headers"), timestamp,
-                     first_id == 0 ? 0 : first_id + accepted);
+    try {
+      Napi::Value item = messages.Get(accepted);
+      if (!item.IsObject()) throw KafkaError(env, "ERR__INVALID_ARG", "a message must be an object");
+      Napi::Object m = item.As<Napi::Object>();
+      Napi::Value p = m.Get("partition");
+      Napi::Value ts = m.Get("timestamp");
+      int64_t timestamp = 0;
+      if (ts.IsNumber()) timestamp = ts.As<Napi::Number>().Int64Value();
+      else if (ts.IsDate()) timestamp = static_cast<int64_t>(ts.As<Napi::Date>().ValueOf());
+      err = ProduceOne(env, m.Get("topic"), p.IsNumber() ? p.As<Napi::Number>().Int32Value() : RD_KAFKA_PARTITION_UA,
+                       m.Get("value"), m.Get("key"), m.Get("headers"), timestamp,
+                       first_id == 0 ? 0 : first_id + accepted);
+    } catch (const Napi::Error& e) {
+      // Messages before this one are in librdkafka: say so, with the reason, instead of unwinding past
+      // them (their count would be lost and their reports would arrive for nobody).
+      UpdateKeepAlive();
+      result.Set(0u, static_cast<double>(accepted));
+      result.Set(1u, static_cast<double>(RD_KAFKA_RESP_ERR__INVALID_ARG));
+      result.Set(2u, e.Value());
+      return result;
+    }
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) break;
     if (poller_) AfterProduce();
   }
@@ -612,7 +644,7 @@ Napi::Value Producer::Close(const Napi::CallbackInfo& info) {
   // from the event loop rather than from inside this JS call.
   Detach();
   auto* worker = new CloseWorker(env, this);
-  Napi::Promise promise = worker->Promise();
+  Napi::Value promise = worker->Promise();
   worker->Queue();
   return promise;
 }

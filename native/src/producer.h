@@ -23,7 +23,7 @@ namespace kafka_fd {
 class PollerCore;
 class PollThread;
 
-class Producer : public Napi::ObjectWrap<Producer> {
+class Producer : public Napi::ObjectWrap<Producer>, public Closable {
  public:
   static Napi::Function Init(Napi::Env env);
 
@@ -52,7 +52,7 @@ class Producer : public Napi::ObjectWrap<Producer> {
   void OnLog(int level, const char* fac, const char* buf);
 
   // Synchronous teardown for environment cleanup and finalizers: detach, purge, destroy.
-  void CloseNow();
+  void CloseNow() override;
 
  private:
   friend class CloseWorker;

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "kafka_error.h"
+#include "util/js_call.h"
 
 namespace kafka_fd {
 
@@ -35,7 +36,7 @@ class TxnWorker : public Napi::AsyncWorker {
             std::atomic<int>* running, std::function<void()> done)
       : Napi::AsyncWorker(env, "kafka-fd-transaction"),
         keep_alive_(Napi::Persistent(keep_alive)),
-        deferred_(env),
+        promise_(env),
         rk_(rk),
         op_(op),
         timeout_ms_(timeout_ms),
@@ -48,7 +49,7 @@ class TxnWorker : public Napi::AsyncWorker {
     if (error_ != nullptr) rd_kafka_error_destroy(error_);
   }
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  Napi::Value Promise() { return Napi::Value(Env(), promise_.promise()); }
 
   void Execute() override {
     switch (op_) {
@@ -66,15 +67,17 @@ class TxnWorker : public Napi::AsyncWorker {
     Napi::HandleScope scope(Env());
     done_();
     if (error_ == nullptr) {
-      deferred_.Resolve(Env().Undefined());
+      promise_.Resolve();
     } else {
-      deferred_.Reject(TxnError(Env(), error_, OpName(op_)).Value());
+      // Building the error runs JS (the KafkaFdError class): when the environment is going away that
+      // throws, and node-addon-api's completion wrapper swallows it; nobody is left to be told.
+      promise_.Reject(TxnError(Env(), error_, OpName(op_)).Value());
     }
   }
 
  private:
   Napi::ObjectReference keep_alive_;
-  Napi::Promise::Deferred deferred_;
+  JsPromise promise_;
   rd_kafka_t* rk_;
   TxnOp op_;
   int timeout_ms_;
@@ -89,9 +92,9 @@ class TxnWorker : public Napi::AsyncWorker {
 Napi::Promise RunTxnOp(Napi::Env env, Napi::Object keep_alive, rd_kafka_t* rk, TxnOp op, int timeout_ms,
                        std::atomic<int>* running, std::function<void()> done) {
   auto* worker = new TxnWorker(env, keep_alive, rk, op, timeout_ms, running, std::move(done));
-  Napi::Promise promise = worker->Promise();
+  Napi::Value promise = worker->Promise();
   worker->Queue();
-  return promise;
+  return promise.As<Napi::Promise>();
 }
 
 }  // namespace kafka_fd

@@ -25,7 +25,9 @@ export interface NativeProducer {
   attach(poller?: NativePoller): void;
   produce(topic: string, partition: number | undefined, value: unknown, key: unknown, headers: unknown,
     timestamp: number | undefined, id: number): number;
-  produceBatch(messages: readonly object[], firstId: number): [accepted: number, err: number];
+  /** Stops at the first message refused: librdkafka's code in `err`, or the addon's own error in `refused`
+   * (malformed input); never throws half-way. */
+  produceBatch(messages: readonly object[], firstId: number): [accepted: number, err: number, refused?: unknown];
   outqLen(): number;
   close(): Promise<void>;
   name(): string;

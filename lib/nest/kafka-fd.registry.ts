@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShu
 import { Subscription } from 'rxjs';
 import { redactConfig } from '../config/kafka-config';
 import { KafkaFdError } from '../errors/kafka-fd.error';
+import { checkTimeout } from '../util/timeout';
 import { Poller } from '../poller/poller';
 import { Producer } from '../producer/producer';
 import { KafkaFdModuleOptions, KafkaFdProducerDefinition } from './kafka-fd.interfaces';
@@ -30,6 +31,7 @@ export class KafkaFdRegistry implements BeforeApplicationShutdown, OnApplication
   private readonly producers = new Map<string, Producer>();
   private readonly subscriptions: Subscription[] = [];
   private readonly definitions = new Map<string, KafkaFdProducerDefinition>();
+  private readonly shutdownTimeoutMs: number;
 
   constructor(@Inject(KAFKA_FD_MODULE_OPTIONS) private readonly options: KafkaFdModuleOptions) {
     if (!options || typeof options.kafka !== 'object') {
@@ -37,6 +39,8 @@ export class KafkaFdRegistry implements BeforeApplicationShutdown, OnApplication
         code: 'ERR__INVALID_ARG',
       });
     }
+    // Checked now, not at shutdown: Infinity waits without limit, NaN or a negative number is refused.
+    this.shutdownTimeoutMs = checkTimeout('KafkaFdModule shutdownTimeoutMs', options.shutdownTimeoutMs === undefined ? 30000 : options.shutdownTimeoutMs);
     for (const [name, pollerOptions] of Object.entries(options.pollers ?? {})) {
       this.pollers.set(name, new Poller({ ...pollerOptions, name }));
     }
@@ -113,7 +117,7 @@ export class KafkaFdRegistry implements BeforeApplicationShutdown, OnApplication
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    const timeoutMs = this.options.shutdownTimeoutMs ?? 30000;
+    const timeoutMs = this.shutdownTimeoutMs;
     await Promise.all([...this.producers].map(async ([name, p]) => {
       try {
         await p.flush(timeoutMs);
@@ -124,7 +128,7 @@ export class KafkaFdRegistry implements BeforeApplicationShutdown, OnApplication
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const timeoutMs = this.options.shutdownTimeoutMs ?? 30000;
+    const timeoutMs = this.shutdownTimeoutMs;
     if (this.producers.size > 0) this.logger.log(`closing ${this.producers.size} producer(s): ${[...this.producers.keys()].join(', ')}`);
     await Promise.all([...this.producers].map(async ([name, p]) => {
       try {

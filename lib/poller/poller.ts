@@ -1,5 +1,6 @@
 import { KafkaFdError } from '../errors/kafka-fd.error';
 import { NativePoller, native } from '../native/binding';
+import { MAX_TIMER_MS } from '../util/timeout';
 
 /** Options of a {@link Poller}. */
 export interface PollerOptions {
@@ -59,20 +60,28 @@ export class Poller {
   readonly native: NativePoller;
 
   constructor(options: PollerOptions = {}) {
-    for (const key of ['maxTimeMs', 'pollTimeoutMs', 'turnBudgetMs', 'batchSize'] as const) {
+    // Intervals and budgets, not limits: Infinity has no meaning here, and past 2^31-1 ms a timer cannot
+    // wait. Refused with the reason rather than clamped.
+    for (const key of ['maxTimeMs', 'pollTimeoutMs', 'turnBudgetMs'] as const) {
       const value = options[key];
-      if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
-        throw new KafkaFdError(`Poller option ${key} must be a positive number, got ${String(value)}`, {
+      if (value !== undefined && !(typeof value === 'number' && value > 0 && value <= MAX_TIMER_MS)) {
+        throw new KafkaFdError(`Poller option ${key} must be a number of ms > 0 and <= ${MAX_TIMER_MS}, got ${String(value)}`, {
           code: 'ERR__INVALID_ARG',
         });
       }
+    }
+    const batchSize = options.batchSize;
+    if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 65536)) {
+      throw new KafkaFdError(`Poller option batchSize must be an integer from 1 to 65536, got ${String(batchSize)}`, {
+        code: 'ERR__INVALID_ARG',
+      });
     }
     this.name = options.name ?? 'poller';
     this.options = {
       maxTimeMs: options.maxTimeMs ?? 100,
       pollTimeoutMs: options.pollTimeoutMs ?? 1000,
       turnBudgetMs: options.turnBudgetMs ?? 10,
-      batchSize: Math.max(1, Math.floor(options.batchSize ?? 1024)),
+      batchSize: batchSize ?? 1024,
     };
     this.native = new (native().NativePoller)(this.options);
   }

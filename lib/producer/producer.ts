@@ -3,12 +3,14 @@ import { KafkaConfig, flattenConfig, secretRedactor } from '../config/kafka-conf
 import { KafkaFdError } from '../errors/kafka-fd.error';
 import { NativeProducer, NativeSink, describeError, native } from '../native/binding';
 import { Poller } from '../poller/poller';
+import { checkTimeout, startTimer } from '../util/timeout';
+import { Backlog } from './backlog';
 import { PendingRing } from './pending-ring';
 import {
   BatchReport, CloseOptions, DeliveryReport, KafkaLog, KafkaStats, Message, ProducerHealth, ProducerOptions,
 } from './types';
 import { Transaction, TransactionOptions, Transactions } from './transactions';
-import { checkMessage } from './validate';
+import { checkMessage, headersForAddon, withAddonHeaders } from './validate';
 
 // librdkafka's codes that we raise ourselves (RD_KAFKA_RESP_ERR_*).
 const ERR_QUEUE_FULL = -184;
@@ -31,13 +33,6 @@ class BatchRecord {
 
 type Owner = ((r: DeliveryReport) => void) | BatchRecord;
 
-/** A message waiting for room in librdkafka's queue (`queueFull: 'wait'`). Rare: allocation is fine here. */
-interface Waiting {
-  message: Message;
-  id: number;
-  since: number;
-}
-
 // One executor for every promise: no closure per produce() call.
 let capturedResolve: ((r: DeliveryReport) => void) | undefined;
 let capturedReject: ((e: unknown) => void) | undefined;
@@ -47,6 +42,10 @@ function capture(resolve: (r: DeliveryReport) => void, reject: (e: unknown) => v
 }
 
 let threadModeWarned = false;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /**
  * A Kafka producer over librdkafka whose delivery reports, statistics, errors and logs are served on the
@@ -71,7 +70,6 @@ export class Producer {
   private readonly pending = new PendingRing<Owner>();
   private readonly redact: (text: string) => string;
   private readonly queueFull: 'wait' | 'error';
-  private readonly queueFullTimeoutMs: number;
   private readonly acksSubject = new Subject<DeliveryReport>();
   private readonly statsSubject = new Subject<KafkaStats>();
   private readonly errorsSubject = new Subject<KafkaFdError>();
@@ -79,8 +77,7 @@ export class Producer {
   private nextId = 1;
   private inFlight = 0;
   private lastTopic: string | undefined;
-  private backlog: Waiting[] = [];
-  private backlogTimer: NodeJS.Timeout | undefined;
+  private readonly backlog: Backlog;
   private flushWaiters: Array<() => void> = [];
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closePromise: Promise<void> | undefined;
@@ -109,7 +106,7 @@ export class Producer {
     if (this.queueFull !== 'wait' && this.queueFull !== 'error') {
       throw new KafkaFdError(`queueFull must be 'wait' or 'error', got '${String(this.queueFull)}'`, { code: 'ERR__INVALID_ARG' });
     }
-    this.queueFullTimeoutMs = options.queueFullTimeoutMs ?? 30000;
+    const queueFullTimeoutMs = checkTimeout('queueFullTimeoutMs', options.queueFullTimeoutMs === undefined ? 30000 : options.queueFullTimeoutMs);
     this.redact = secretRedactor(options.kafka);
 
     if (this.mode === 'fd') {
@@ -117,6 +114,13 @@ export class Producer {
         (polling.maxTimeMs !== undefined ? new Poller({ name: 'producer', maxTimeMs: polling.maxTimeMs }) : Poller.global());
     }
     const capacity = this.poller ? this.poller.options.batchSize : 1024;
+    this.backlog = new Backlog({
+      produce: (m, id) => this.produceNative(m, id),
+      fail: (id, err, why) => this.fail(id, err, why),
+      onEmpty: () => {
+        if (this.inFlightCount === 0) this.wakeFlushWaiters();
+      },
+    }, queueFullTimeoutMs, capacity);
     this.sink = {
       ids: new Float64Array(capacity),
       errs: new Int32Array(capacity),
@@ -286,19 +290,25 @@ export class Producer {
     return this.transactions.run(fn, options);
   }
 
-  /** Resolves when every accepted message has its report; rejects with `ERR__TIMED_OUT` after `timeoutMs`.
-   * Never blocks the event loop (no `rd_kafka_flush`). */
+  /** Resolves when every accepted message has its report; rejects with `ERR__TIMED_OUT` after `timeoutMs`
+   * (`Infinity`: no limit; NaN or negative: `ERR__INVALID_ARG`). Never blocks the event loop (no
+   * `rd_kafka_flush`). */
   flush(timeoutMs = 30000): Promise<void> {
+    try {
+      checkTimeout('flush timeoutMs', timeoutMs);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (this.inFlightCount === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const cancel = startTimer(timeoutMs, () => {
         this.flushWaiters = this.flushWaiters.filter((w) => w !== done);
         reject(new KafkaFdError(`flush timed out after ${timeoutMs} ms with ${this.inFlightCount} messages in flight`, {
           code: 'ERR__TIMED_OUT',
         }));
-      }, timeoutMs);
+      });
       const done = (): void => {
-        clearTimeout(timer);
+        cancel();
         resolve();
       };
       this.flushWaiters.push(done);
@@ -309,10 +319,19 @@ export class Producer {
    * Stops accepting messages, waits up to `timeoutMs` for those in flight (served by the poller, not by a
    * blocking flush), purges what is left (those fail with `ERR__PURGE_*`), leaves the poller, destroys the
    * librdkafka handle off the JS thread and completes the streams. Safe to call twice and from inside an
-   * `acks$` or `stats$` subscriber (it then runs after the current batch).
+   * `acks$` or `stats$` subscriber (it then runs after the current batch). `timeoutMs: Infinity` waits
+   * without limit; an invalid timeout rejects with `ERR__INVALID_ARG` and leaves the producer open.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.closePromise ??= this.doClose(options.timeoutMs ?? 30000);
+    if (!this.closePromise) {
+      let timeoutMs: number;
+      try {
+        timeoutMs = checkTimeout('close timeoutMs', options?.timeoutMs === undefined ? 30000 : options.timeoutMs);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      this.closePromise = this.doClose(timeoutMs);
+    }
     return this.closePromise;
   }
 
@@ -326,14 +345,17 @@ export class Producer {
     } catch {
       // Timed out: what is still in flight is purged below and reported as failed.
     }
-    for (const w of this.backlog.splice(0)) this.fail(w.id, ERR_PURGE_QUEUE, 'the producer closed before the message could be queued');
-    clearTimeout(this.backlogTimer);
-    this.backlogTimer = undefined;
+    await this.backlog.failAll(ERR_PURGE_QUEUE, 'the producer closed before the message could be queued');
     await this.native.close();
     // The reports left after the destroy (purged messages among them), a batch per loop turn.
-    while (this.native.dispatchPending() > 0) await new Promise((resolve) => setImmediate(resolve));
-    // Anything without a report by now (librdkafka destroyed it unreported) fails here, never silently.
-    for (const id of this.pending.waitingIds()) this.fail(id, ERR_DESTROY);
+    while (this.native.dispatchPending() > 0) await nextTurn();
+    // Anything without a report by now (librdkafka destroyed it unreported) fails here, never silently;
+    // a batch per loop turn too.
+    const unreported = this.pending.waitingIds();
+    for (let i = 0; i < unreported.length; i++) {
+      this.fail(unreported[i], ERR_DESTROY);
+      if ((i + 1) % 1024 === 0) await nextTurn();
+    }
     this.inFlight = 0;
     this.wakeFlushWaiters();
     this.state = 'closed';
@@ -377,14 +399,13 @@ export class Producer {
   private send(m: Message, id: number): number {
     if (this.backlog.length > 0) {
       // Keep order: nothing overtakes a message that waits for room.
-      this.backlog.push({ message: m, id, since: Date.now() });
+      this.backlog.add(m, id);
       return 0;
     }
     const err = this.produceNative(m, id);
     if (err === 0) return 0;
     if (err === ERR_QUEUE_FULL && this.queueFull === 'wait') {
-      this.backlog.push({ message: m, id, since: Date.now() });
-      this.armBacklogTimer();
+      this.backlog.add(m, id);
       return 0;
     }
     return err;
@@ -393,7 +414,8 @@ export class Producer {
   /** One message into librdkafka; counts it in flight when accepted. Returns librdkafka's error code. */
   private produceNative(m: Message, id: number): number {
     const ts = m.timestamp;
-    const err = this.native.produce(m.topic, m.partition, m.value, m.key, m.headers, ts instanceof Date ? ts.getTime() : ts, id);
+    const err = this.native.produce(m.topic, m.partition, m.value, m.key, headersForAddon(m.headers),
+      ts instanceof Date ? ts.getTime() : ts, id);
     if (err === 0) this.inFlight++;
     return err;
   }
@@ -410,51 +432,23 @@ export class Producer {
     }
     let start = 0;
     if (this.backlog.length === 0) {
-      const [accepted, err] = this.native.produceBatch(messages, firstId);
+      // The addon never throws half-way: it says how many it took, and why it stopped.
+      const [accepted, err, refused] = this.native.produceBatch(withAddonHeaders(messages), firstId);
       this.inFlight += accepted;
       start = accepted;
-      if (err !== 0 && !(err === ERR_QUEUE_FULL && this.queueFull === 'wait')) {
+      if (refused || (err !== 0 && !(err === ERR_QUEUE_FULL && this.queueFull === 'wait'))) {
         for (let i = accepted; i < messages.length; i++) this.pending.release(this.pending.find(firstId + i));
-        return Object.assign(this.deliveryError(err, messages[accepted].topic), { accepted });
+        const error = refused instanceof KafkaFdError
+          ? new KafkaFdError(`message ${accepted} of the batch: ${refused.message}`, { code: refused.code })
+          : this.deliveryError(err, messages[accepted].topic);
+        return Object.assign(error, { accepted });
       }
       if (accepted === messages.length) return undefined;
-      this.armBacklogTimer();
     }
     const now = Date.now();
-    for (let i = start; i < messages.length; i++) this.backlog.push({ message: messages[i], id: firstId + i, since: now });
+    for (let i = start; i < messages.length; i++) this.backlog.add(messages[i], firstId + i, now);
     return undefined;
   }
-
-  /** Moves waiting messages into librdkafka as acks make room; fails those that waited too long. */
-  private drainBacklog(): void {
-    while (this.backlog.length > 0) {
-      const w = this.backlog[0];
-      const err = this.produceNative(w.message, w.id);
-      if (err === ERR_QUEUE_FULL) break;
-      this.backlog.shift();
-      if (err !== 0) this.fail(w.id, err);
-    }
-    const expired = Date.now() - this.queueFullTimeoutMs;
-    while (this.backlog.length > 0 && this.backlog[0].since <= expired) {
-      this.fail(this.backlog.shift()!.id, ERR_QUEUE_FULL);
-    }
-    if (this.backlog.length === 0 && this.backlogTimer) {
-      clearTimeout(this.backlogTimer);
-      this.backlogTimer = undefined;
-    }
-    if (this.inFlightCount === 0) this.wakeFlushWaiters();
-  }
-
-  private armBacklogTimer(): void {
-    if (this.backlogTimer) return;
-    const tick = (): void => {
-      this.backlogTimer = undefined;
-      this.drainBacklog();
-      if (this.backlog.length > 0) this.backlogTimer = setTimeout(tick, Math.min(100, this.queueFullTimeoutMs));
-    };
-    this.backlogTimer = setTimeout(tick, Math.min(100, this.queueFullTimeoutMs));
-  }
-
 
   // --- reports from the poller ---------------------------------------------------------------------------
 
@@ -470,7 +464,8 @@ export class Producer {
     } finally {
       this.dispatching = false;
     }
-    if (this.backlog.length > 0) this.drainBacklog();
+    // Acks made room: move waiting messages in (a bounded number now, the rest on later turns).
+    if (this.backlog.length > 0) this.backlog.drain();
     if (this.inFlightCount === 0) this.wakeFlushWaiters();
   }
 

@@ -1,4 +1,5 @@
 import { KafkaFdError } from '../errors/kafka-fd.error';
+import { checkTimeout, nativeTimeout } from '../util/timeout';
 import type { NativeProducer } from '../native/binding';
 import type { BatchReport, DeliveryReport, Message } from './types';
 
@@ -19,7 +20,8 @@ export interface Transaction {
 
 /** Options of `Producer.transaction()`. */
 export interface TransactionOptions {
-  /** Longest wait for each of init, commit and abort (default 60000 ms, librdkafka's transaction timeout). */
+  /** Longest wait for each of init, commit and abort (default 60000 ms, librdkafka's transaction timeout;
+   * `Infinity`, or anything over 2^31-1 ms, waits without limit). */
   timeoutMs?: number;
 }
 
@@ -51,6 +53,15 @@ export class Transactions {
   ) {}
 
   run<T>(fn: (tx: Transaction) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    if (typeof fn !== 'function') {
+      return Promise.reject(new KafkaFdError('transaction() takes a function', { code: 'ERR__INVALID_ARG' }));
+    }
+    let timeoutMs: number;
+    try {
+      timeoutMs = nativeTimeout(checkTimeout('transaction timeoutMs', options?.timeoutMs === undefined ? 60000 : options.timeoutMs));
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (!this.transactionalId) {
       return Promise.reject(new KafkaFdError(
         "transaction() needs 'transactional.id' in the producer's kafka configuration: a stable id per producer " +
@@ -58,10 +69,6 @@ export class Transactions {
         { code: 'ERR__NOT_CONFIGURED' },
       ));
     }
-    if (typeof fn !== 'function') {
-      return Promise.reject(new KafkaFdError('transaction() takes a function', { code: 'ERR__INVALID_ARG' }));
-    }
-    const timeoutMs = options.timeoutMs ?? 60000;
     const next = this.chain.then(() => this.once(fn, timeoutMs));
     this.chain = next.catch(() => undefined);
     return next;
@@ -70,7 +77,7 @@ export class Transactions {
   /** Before the producer closes: let the running call end, then abort a transaction left open. */
   async beforeClose(timeoutMs: number): Promise<void> {
     await this.running;
-    if (this.open) await this.abort(timeoutMs).catch(() => undefined);
+    if (this.open) await this.abort(nativeTimeout(timeoutMs)).catch(() => undefined);
   }
 
   private async once<T>(fn: (tx: Transaction) => T | Promise<T>, timeoutMs: number): Promise<T> {

@@ -5,12 +5,18 @@ import type { Poller } from '../poller/poller';
 /** Bytes as Kafka sees them: a Buffer, a string (sent as UTF-8), or null. */
 export type KafkaBytes = Buffer | string | null;
 
-/** Message headers: a record (an array value repeats the name) or `[name, value]` pairs in order. */
-export type MessageHeaders = Record<string, KafkaBytes | KafkaBytes[]> | Array<[string, KafkaBytes]>;
+/** Message headers: a record of own enumerable properties (an array value repeats the name), a `Map` (in
+ * its order), or `[name, value]` pairs in order. Anything else is refused with `ERR__INVALID_ARG`. */
+export type MessageHeaders =
+  | Record<string, KafkaBytes | KafkaBytes[]>
+  | Map<string, KafkaBytes | KafkaBytes[]>
+  | Array<[string, KafkaBytes]>;
 
 /** A message to produce. */
 export interface Message {
   topic: string;
+  /** `null` (or undefined) is a null value, a tombstone on compacted topics; an empty string or a
+   * zero-length Buffer is an empty value. The same holds for `key` and header values. */
   value: KafkaBytes | undefined;
   key?: KafkaBytes;
   /** Leave out to let the partitioner choose. */
@@ -66,7 +72,9 @@ export interface ProducerOptions {
   /** When librdkafka's queue is full: `wait` (default) for acks to make room, up to
    * `queueFullTimeoutMs`, keeping order; `error` to fail at once with a retriable `ERR__QUEUE_FULL`. */
   queueFull?: 'wait' | 'error';
-  /** Longest wait for room in the queue with `queueFull: 'wait'` (default 30000 ms). */
+  /** Longest wait for room in the queue with `queueFull: 'wait'` (default 30000 ms; `Infinity`: no limit).
+   * Waiting messages cost no object of ours each (a slot in a ring), and move into librdkafka a bounded
+   * number per event-loop turn, in order. */
   queueFullTimeoutMs?: number;
   /** A name for logs (librdkafka's `client.id` is used when left out). */
   name?: string;
@@ -74,8 +82,8 @@ export interface ProducerOptions {
 
 /** Options of {@link Producer.close}. */
 export interface CloseOptions {
-  /** How long to wait for in-flight messages before purging them (default 30000 ms). Purged messages fail
-   * with `ERR__PURGE_QUEUE` or `ERR__PURGE_INFLIGHT`. */
+  /** How long to wait for in-flight messages before purging them (default 30000 ms; `Infinity`: no limit).
+   * Purged messages fail with `ERR__PURGE_QUEUE` or `ERR__PURGE_INFLIGHT`. */
   timeoutMs?: number;
 }
 

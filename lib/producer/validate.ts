@@ -52,7 +52,7 @@ export function checkMessage(m: unknown, lastTopic: string | undefined): KafkaFd
 }
 
 function checkHeaders(h: unknown): KafkaFdError | undefined {
-  if (typeof h !== 'object') return invalid(`message headers must be an object or [name, value] pairs, got ${describe(h)}`);
+  if (typeof h !== 'object') return invalid(`message headers must be an object, a Map or [name, value] pairs, got ${describe(h)}`);
   if (Array.isArray(h)) {
     for (const pair of h) {
       if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || !isBytes(pair[1])) {
@@ -61,14 +61,57 @@ function checkHeaders(h: unknown): KafkaFdError | undefined {
     }
     return undefined;
   }
-  if (Buffer.isBuffer(h)) return invalid('message headers must be an object or [name, value] pairs, got a Buffer');
-  for (const [name, value] of Object.entries(h as Record<string, unknown>)) {
-    const values = Array.isArray(value) ? value : [value];
-    for (const v of values) {
-      if (!isBytes(v)) return invalid(`header '${name}' must be a string, a Buffer or null, got ${describe(v)}`);
+  if (h instanceof Map) {
+    for (const [name, value] of h) {
+      if (typeof name !== 'string') return invalid(`header names must be strings, got ${describe(name)} in a Map`);
+      const bad = checkHeaderValue(name, value);
+      if (bad) return bad;
     }
+    return undefined;
+  }
+  if (Buffer.isBuffer(h)) return invalid('message headers must be an object, a Map or [name, value] pairs, got a Buffer');
+  // What is sent is what Object.entries sees: own enumerable string keys (the addon reads the same).
+  // Nothing may be dropped silently: other containers and symbol keys are refused.
+  if (h instanceof Set || ArrayBuffer.isView(h)) return invalid(`message headers must be an object, a Map or [name, value] pairs, got ${describe(h)}`);
+  for (const symbol of Object.getOwnPropertySymbols(h)) {
+    if (Object.prototype.propertyIsEnumerable.call(h, symbol)) return invalid(`header names must be strings, got ${String(symbol)}`);
+  }
+  for (const [name, value] of Object.entries(h as Record<string, unknown>)) {
+    const bad = checkHeaderValue(name, value);
+    if (bad) return bad;
   }
   return undefined;
+}
+
+function checkHeaderValue(name: string, value: unknown): KafkaFdError | undefined {
+  const values = Array.isArray(value) ? value : [value];
+  for (const v of values) {
+    if (!isBytes(v)) return invalid(`header '${name}' must be a string, a Buffer or null, got ${describe(v)}`);
+  }
+  return undefined;
+}
+
+/** Headers as the addon reads them: a Map becomes [name, value] pairs (an array value repeats the name). */
+export function headersForAddon(h: unknown): unknown {
+  if (!(h instanceof Map)) return h;
+  const pairs: Array<[string, unknown]> = [];
+  for (const [name, value] of h as Map<string, unknown>) {
+    if (Array.isArray(value)) for (const v of value) pairs.push([name, v]);
+    else pairs.push([name, value]);
+  }
+  return pairs;
+}
+
+/** A batch as the addon reads it: the same array unless a message has Map headers (then copies of those). */
+export function withAddonHeaders<T extends { headers?: unknown }>(messages: readonly T[]): readonly T[] {
+  let out: T[] | undefined;
+  for (let i = 0; i < messages.length; i++) {
+    const h = messages[i].headers;
+    if (!(h instanceof Map)) continue;
+    out ??= messages.slice();
+    out[i] = { ...messages[i], headers: headersForAddon(h) };
+  }
+  return out ?? messages;
 }
 
 function describe(v: unknown): string {

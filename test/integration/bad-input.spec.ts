@@ -39,7 +39,7 @@ describe('bad input', () => {
     ['a negative timestamp', { topic: 'orders', value: 'x', timestamp: -1 }, /timestamp must be ms since the epoch/],
     ['a NaN timestamp', { topic: 'orders', value: 'x', timestamp: NaN }, /timestamp must be/],
     ['an invalid Date', { topic: 'orders', value: 'x', timestamp: new Date('nope') }, /timestamp must be/],
-    ['headers as a string', { topic: 'orders', value: 'x', headers: 'h' }, /headers must be an object or \[name, value\] pairs/],
+    ['headers as a string', { topic: 'orders', value: 'x', headers: 'h' }, /headers must be an object, a Map or \[name, value\] pairs/],
     ['a numeric header value', { topic: 'orders', value: 'x', headers: { h: 1 } }, /header 'h' must be a string/],
     ['a malformed header pair', { topic: 'orders', value: 'x', headers: [['h']] }, /each header pair must be/],
   ];

@@ -3,6 +3,11 @@
 // rd_kafka_poll(rk, 100) in a loop (the callbacks append to the producer's ReportQueue) and waking JS
 // through a thread-safe function when anything arrived. Joined by Stop(), which may block up to one poll
 // timeout and so runs off the JS thread (in the close worker) or at environment teardown.
+//
+// The thread-safe function is N-API's own (not node-addon-api's lambda form, which allocates a closure per
+// call and leaks it when the environment goes away before the call runs): a call carries no data, and its
+// context is a shared state that the function's finalizer releases, so the order in which the environment
+// tears down this object and the function does not matter.
 #include <librdkafka/rdkafka.h>
 #include <napi.h>
 
@@ -26,18 +31,22 @@ class PollThread {
   void ReleaseTsfn();         // on the JS thread, after Stop
 
  private:
+  // Shared by this object, the thread and the thread-safe function's context.
+  struct Shared {
+    explicit Shared(std::function<void()> d) : dispatch(std::move(d)) {}
+    std::function<void()> dispatch;
+    std::atomic<bool> alive{true};          // false: the producer is gone, queued calls do nothing
+    std::atomic<bool> call_pending{false};  // one queued JS call is enough: it drains everything
+  };
+  static void CallJs(napi_env env, napi_value, void* context, void*);
   void Run();
 
   rd_kafka_t* rk_;
-  std::function<void()> dispatch_;
-  Napi::ThreadSafeFunction tsfn_;
+  std::shared_ptr<Shared> shared_;
+  napi_threadsafe_function tsfn_ = nullptr;
   std::atomic<bool> stop_{false};
-  std::atomic<bool> call_pending_{false};  // one queued JS call is enough: it drains everything
   std::thread thread_;
   bool released_ = false;
-  // A JS call queued before this object went away must not touch it: calls check this token first (both
-  // the calls run on the JS thread; the destructor may run on the thread that destroys a dropped producer).
-  std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
 };
 
 }  // namespace kafka_fd

@@ -1,5 +1,8 @@
 import { KafkaFdError } from '../errors/kafka-fd.error';
 
+// The largest time a Date holds; past it a timestamp is a mistake, and the addon's int64 would saturate.
+const MAX_DATE_MS = 8.64e15;
+
 // Kafka's own rule for topic names.
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
@@ -43,8 +46,8 @@ export function checkMessage(m: unknown, lastTopic: string | undefined): KafkaFd
   }
   const ts = msg.timestamp;
   if (ts !== undefined && !(ts instanceof Date && !Number.isNaN(ts.getTime())) &&
-      !(typeof ts === 'number' && Number.isFinite(ts) && ts >= 0)) {
-    return invalid(`message timestamp must be ms since the epoch (a number >= 0) or a Date, got ${describe(ts)}`);
+      !(typeof ts === 'number' && ts >= 0 && ts <= MAX_DATE_MS)) {
+    return invalid(`message timestamp must be ms since the epoch (a number from 0 to ${MAX_DATE_MS}) or a Date, got ${describe(ts)}`);
   }
   const h = msg.headers;
   if (h !== undefined && h !== null) return checkHeaders(h);

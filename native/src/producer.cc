@@ -281,11 +281,12 @@ Napi::Value Producer::Attach(const Napi::CallbackInfo& info) {
     poller_->Add(this, poll_.Allocate(), event_fd_->fd());
   } else {
     thread_ = std::make_unique<PollThread>(env, rk_, [this] {
-      // Thread mode hands JS everything at once: it is the baseline, kept as simple as its peers.
+      // A bounded number of batches per JS call, like the poller's turn budget; what is left is handed over
+      // by another call, after the event loop has turned.
       Napi::HandleScope scope(sink_.Env());
-      while (Dispatch(capacity_) > 0) {
+      for (int i = 0; i < kThreadBatchesPerCall && Dispatch(capacity_) > 0; i++) {
       }
-    });
+    }, [this] { return HasPending(); });
   }
   return env.Undefined();
 }
@@ -347,11 +348,11 @@ size_t Producer::Dispatch(size_t max) {
   if (recv.IsEmpty()) {
     // The JS Producer was collected (nothing was in flight, or the sink would be strong); its finalizer
     // is on its way. Events (logs, stats) have nobody left to tell.
-    queue_.TakeEvents();
+    queue_.DropEvents();
     return 0;
   }
   size_t n = queue_.TakeReports(max, ids_, errs_, partitions_, offsets_, timestamps_);
-  std::vector<Event> events = queue_.TakeEvents();
+  std::vector<Event> events = queue_.TakeEvents(max);
   if (n == 0 && events.empty()) return 0;
   in_flight_ -= static_cast<int64_t>(n);
   if (poller_) {

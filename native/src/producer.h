@@ -106,6 +106,7 @@ class Producer : public Napi::ObjectWrap<Producer>, public Closable {
   std::unique_ptr<PollThread> thread_;
 
   static constexpr uint32_t kInlineServeEvery = 64;  // a power of two
+  static constexpr int kThreadBatchesPerCall = 8;     // thread mode: batches handed to JS per loop turn
   uint32_t produced_since_serve_ = 0;
   int64_t in_flight_ = 0;  // accepted by produce, report not yet handed to JS
   bool alive_ = false;     // the loop and this object are held

@@ -58,17 +58,27 @@ class ReportQueue {
     reports_.erase(reports_.begin(), reports_.begin() + static_cast<std::ptrdiff_t>(n));
     return n;
   }
-  std::vector<Event> TakeEvents() {
+  // Up to `max` events, oldest first: a burst of log lines (debug) is handed over a batch at a time too.
+  std::vector<Event> TakeEvents(size_t max) {
     std::lock_guard<std::mutex> lock(mutex_);
+    size_t n = events_.size() < max ? events_.size() : max;
     std::vector<Event> out;
-    out.swap(events_);
+    out.reserve(n);
+    for (size_t i = 0; i < n; i++) {
+      out.push_back(std::move(events_.front()));
+      events_.pop_front();
+    }
     return out;
+  }
+  void DropEvents() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    events_.clear();
   }
 
  private:
   std::mutex mutex_;
   std::deque<Report> reports_;
-  std::vector<Event> events_;
+  std::deque<Event> events_;
 };
 
 }  // namespace kafka_fd

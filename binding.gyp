@@ -8,7 +8,9 @@
       "target_name": "kafka_fd",
       "sources": [
         "native/src/addon.cc",
+        "native/src/client.cc",
         "native/src/producer.cc",
+        "native/src/message_fields.cc",
         "native/src/poller.cc",
         "native/src/thread_poll.cc",
         "native/src/mock_cluster.cc",

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { KafkaFdError } from '../errors/kafka-fd.error';
+import type { PollerOptions } from '../poller/poller-options';
 
 /** The addon's exports (native/src/addon.cc). Internal: the public API wraps every one of them. */
 export interface NativeBinding {
@@ -8,45 +9,65 @@ export interface NativeBinding {
   NativeMockCluster: new (brokers: number) => NativeMockCluster;
   setErrorClass(ctor: typeof KafkaFdError): void;
   versions(): { librdkafka: string; librdkafkaNumber: number; errors: Record<number, [string, string]> };
+  constants: NativeConstants;
+}
+
+/** What both sides must agree on, defined once in the addon (native/src/addon.cc). */
+export interface NativeConstants {
+  /** Kinds of `onEvent` calls. */
+  events: { error: number; stats: number; log: number };
+  /** The transaction operations of `txn()`. */
+  txn: { init: number; begin: number; commit: number; abort: number };
+  /** Every librdkafka error code by name, e.g. `ERR__QUEUE_FULL: -184`. */
+  codes: Record<string, number>;
+  /** RD_KAFKA_OFFSET_INVALID. */
+  offsetInvalid: number;
+  /** The poller's option defaults. */
+  pollerDefaults: Required<NativePollerOptions>;
 }
 
 /** Where the addon writes delivery reports: typed arrays allocated once per producer, and two callbacks. */
-export interface NativeSink {
+export interface NativeSink extends NativeEventSink {
   ids: Float64Array;
   errs: Int32Array;
   partitions: Int32Array;
   offsets: Float64Array;
   timestamps: Float64Array;
   onBatch(count: number): void;
+}
+
+/** What every native client has (native/src/client.h). */
+export interface NativeClient {
+  attach(poller?: NativePoller): void;
+  close(): Promise<void>;
+  name(): string;
+  testFatalError(code: number, reason: string): number;
+  /** After close: hands JS what is left, a batch; returns how much went (0: nothing left). */
+  dispatchPending(): number;
+}
+
+/** Callbacks every client's sink has: events (errors, statistics, logs). */
+export interface NativeEventSink {
   onEvent(kind: number, code: number, name: string, text: string, fatal: boolean): void;
 }
 
-export interface NativeProducer {
-  attach(poller?: NativePoller): void;
+export interface NativeProducer extends NativeClient {
   produce(topic: string, partition: number | undefined, value: unknown, key: unknown, headers: unknown,
     timestamp: number | undefined, id: number): number;
   /** Stops at the first message refused: librdkafka's code in `err`, or the addon's own error in `refused`
    * (malformed input); never throws half-way. */
   produceBatch(messages: readonly object[], firstId: number): [accepted: number, err: number, refused?: unknown];
   outqLen(): number;
-  close(): Promise<void>;
-  name(): string;
-  testFatalError(code: number, reason: string): number;
-  dispatchPending(): number;
-  /** A transaction call on the threadpool: 0 init, 1 begin, 2 commit, 3 abort. */
+  /** A transaction call on the threadpool (`constants.txn`). */
   txn(op: number, timeoutMs: number): Promise<void>;
 }
 
-export interface NativePollerOptions {
-  maxTimeMs?: number;
-  pollTimeoutMs?: number;
-  turnBudgetMs?: number;
-  batchSize?: number;
-}
+/** The poller options the addon reads (defaults from `constants().pollerDefaults`). */
+export type NativePollerOptions = Omit<PollerOptions, 'name'>;
 
 export interface NativePoller {
   metrics(): Record<string, number>;
-  producerCount(): number;
+  targetCount(): number;
   hasHandles(): boolean;
 }
 
@@ -88,6 +109,18 @@ export function native(): NativeBinding {
   }
   binding.setErrorClass(KafkaFdError);
   return binding;
+}
+
+/** The addon's constants (event kinds, transaction operations, error codes by name, poller defaults). */
+export function constants(): NativeConstants {
+  return native().constants;
+}
+
+/** librdkafka's code for an error name, e.g. `code('ERR__QUEUE_FULL')` is -184. */
+export function errorCode(name: string): number {
+  const c = native().constants.codes[name];
+  if (c === undefined) throw new Error(`librdkafka has no error named ${name}`);
+  return c;
 }
 
 let errorNames: Record<number, [string, string]> | undefined;

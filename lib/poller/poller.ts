@@ -1,23 +1,9 @@
 import { KafkaFdError } from '../errors/kafka-fd.error';
-import { NativePoller, native } from '../native/binding';
+import { NativePoller, constants, native } from '../native/binding';
 import { MAX_TIMER_MS } from '../util/timeout';
+import type { PollerOptions } from './poller-options';
 
-/** Options of a {@link Poller}. */
-export interface PollerOptions {
-  /** A name for logs, metrics and the Nest module's named pollers. */
-  name?: string;
-  /** Longest native serve of one producer per wake-up, in ms (default 100). A producer cut short is
-   * served again on the next loop turn. */
-  maxTimeMs?: number;
-  /** Safety serve: producers not served for this long are served by a timer (default 1000 ms). The timer
-   * never keeps the process alive. */
-  pollTimeoutMs?: number;
-  /** Budget of one loop turn for all producers of this poller, native serves and JS callbacks together
-   * (default 10 ms). What is left runs on the next turn, so one busy turn cannot stall the event loop. */
-  turnBudgetMs?: number;
-  /** Most delivery reports handed to JS per call (default 1024). */
-  batchSize?: number;
-}
+export type { PollerOptions } from './poller-options';
 
 /** What a poller has done since it was created. */
 export interface PollerMetrics {
@@ -77,11 +63,12 @@ export class Poller {
       });
     }
     this.name = options.name ?? 'poller';
+    const defaults = constants().pollerDefaults;
     this.options = {
-      maxTimeMs: options.maxTimeMs ?? 100,
-      pollTimeoutMs: options.pollTimeoutMs ?? 1000,
-      turnBudgetMs: options.turnBudgetMs ?? 10,
-      batchSize: batchSize ?? 1024,
+      maxTimeMs: options.maxTimeMs ?? defaults.maxTimeMs,
+      pollTimeoutMs: options.pollTimeoutMs ?? defaults.pollTimeoutMs,
+      turnBudgetMs: options.turnBudgetMs ?? defaults.turnBudgetMs,
+      batchSize: batchSize ?? defaults.batchSize,
     };
     this.native = new (native().NativePoller)(this.options);
   }
@@ -99,7 +86,7 @@ export class Poller {
 
   /** Producers registered now. */
   get producerCount(): number {
-    return this.native.producerCount();
+    return this.native.targetCount();
   }
 
   /** Whether the poller holds libuv handles now (it releases them when its last producer closes). */

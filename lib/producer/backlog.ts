@@ -1,9 +1,7 @@
+import { errorCode } from '../native/binding';
 import { startTimer } from '../util/timeout';
 import type { Message } from './types';
 
-// librdkafka's codes the backlog deals in (RD_KAFKA_RESP_ERR_*).
-const ERR_QUEUE_FULL = -184;
-const ERR_INVALID_ARG = -186;
 
 /** What the backlog needs from its producer. */
 export interface BacklogHost {
@@ -63,6 +61,7 @@ export class Backlog {
 
   /** Moves waiting messages into librdkafka while it takes them, at most `chunk` now; fails expired ones. */
   drain(): void {
+    const queueFull = errorCode('ERR__QUEUE_FULL');
     let moved = 0;
     let full = false;
     while (this.size > 0 && moved < this.chunk) {
@@ -74,10 +73,10 @@ export class Backlog {
         err = this.host.produce(this.messages[slot]!, id);
       } catch (e) {
         // The addon refused the message (its own checks): it fails alone, the rest go on.
-        err = ERR_INVALID_ARG;
+        err = errorCode('ERR__INVALID_ARG');
         why = (e as Error).message;
       }
-      if (err === ERR_QUEUE_FULL) {
+      if (err === queueFull) {
         full = true;
         break;
       }
@@ -125,7 +124,7 @@ export class Backlog {
     if (this.timeoutMs === Infinity) return;
     const expired = Date.now() - this.timeoutMs;
     for (let n = 0; n < this.chunk && this.size > 0 && this.since[this.head] <= expired; n++) {
-      this.host.fail(this.take(), ERR_QUEUE_FULL);
+      this.host.fail(this.take(), errorCode('ERR__QUEUE_FULL'));
     }
   }
 

@@ -1,47 +1,21 @@
-import { Observable, Subject } from 'rxjs';
-import { KafkaConfig, flattenConfig, secretRedactor } from '../config/kafka-config';
+import { Observable } from 'rxjs';
+import { ClientStreams } from '../client/client-streams';
+import { resolvePolling } from '../client/polling';
+import { flattenConfig } from '../config/kafka-config';
+import { closedError, deliveryError } from '../errors/delivery-errors';
 import { KafkaFdError } from '../errors/kafka-fd.error';
-import { NativeProducer, NativeSink, describeError, native } from '../native/binding';
-import { Poller } from '../poller/poller';
-import { checkTimeout, startTimer } from '../util/timeout';
+import { NativeProducer, NativeSink, constants, errorCode, native } from '../native/binding';
+import type { Poller } from '../poller/poller';
+import { checkTimeout } from '../util/timeout';
 import { Backlog } from './backlog';
-import { PendingRing } from './pending-ring';
+import { BatchRecord } from './batch-record';
+import { Deliveries } from './deliveries';
+import { FlushWaiters } from './flush-waiters';
 import {
   BatchReport, CloseOptions, DeliveryReport, KafkaLog, KafkaStats, Message, ProducerHealth, ProducerOptions,
 } from './types';
 import { Transaction, TransactionOptions, Transactions } from './transactions';
-import { checkMessage, headersForAddon, withAddonHeaders } from './validate';
-
-// librdkafka's codes that we raise ourselves (RD_KAFKA_RESP_ERR_*).
-const ERR_QUEUE_FULL = -184;
-const ERR_PURGE_QUEUE = -152;
-const ERR_DESTROY = -172;
-const OFFSET_INVALID = -1001;
-const EVENT_ERROR = 0;
-const EVENT_STATS = 1;
-const EVENT_LOG = 2;
-
-/** A batch of produceMany: one record shared by all its messages. */
-class BatchRecord {
-  remaining: number;
-  failed = 0;
-  firstError: KafkaFdError | undefined;
-  constructor(readonly total: number, readonly resolve: (r: BatchReport) => void, readonly reject: (e: unknown) => void) {
-    this.remaining = total;
-  }
-}
-
-type Owner = ((r: DeliveryReport) => void) | BatchRecord;
-
-// One executor for every promise: no closure per produce() call.
-let capturedResolve: ((r: DeliveryReport) => void) | undefined;
-let capturedReject: ((e: unknown) => void) | undefined;
-function capture(resolve: (r: DeliveryReport) => void, reject: (e: unknown) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
-
-let threadModeWarned = false;
+import { MessageChecker, headersForAddon, withAddonHeaders } from './validate';
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -67,59 +41,36 @@ export class Producer {
 
   private readonly native: NativeProducer;
   private readonly sink: NativeSink;
-  private readonly pending = new PendingRing<Owner>();
-  private readonly redact: (text: string) => string;
+  private readonly streams: ClientStreams;
+  private readonly deliveries: Deliveries;
   private readonly queueFull: 'wait' | 'error';
-  private readonly acksSubject = new Subject<DeliveryReport>();
-  private readonly statsSubject = new Subject<KafkaStats>();
-  private readonly errorsSubject = new Subject<KafkaFdError>();
-  private readonly logsSubject = new Subject<KafkaLog>();
   private nextId = 1;
   private inFlight = 0;
-  private lastTopic: string | undefined;
+  private readonly checker = new MessageChecker();
   private readonly backlog: Backlog;
-  private flushWaiters: Array<() => void> = [];
+  private readonly flushWaiters = new FlushWaiters(() => this.inFlightCount);
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closePromise: Promise<void> | undefined;
   private dispatching = false;
-  private fatalError: KafkaFdError | undefined;
-  private readonly warnedCodes = new Set<string>();
-  private brokersDown = false;
   private readonly transactions: Transactions;
 
   constructor(options: ProducerOptions) {
     if (!options || typeof options !== 'object' || !options.kafka || typeof options.kafka !== 'object') {
       throw new KafkaFdError('Producer options need a `kafka` configuration object', { code: 'ERR__INVALID_ARG' });
     }
-    const polling = options.polling ?? {};
-    this.mode = polling.mode ?? 'fd';
-    if (this.mode !== 'fd' && this.mode !== 'thread') {
-      throw new KafkaFdError(`polling.mode must be 'fd' or 'thread', got '${String(this.mode)}'`, { code: 'ERR__INVALID_ARG' });
-    }
-    if (this.mode === 'thread' && (polling.poller || polling.maxTimeMs !== undefined)) {
-      throw new KafkaFdError(
-        "polling.poller and polling.maxTimeMs belong to fd mode: a thread-mode producer polls on a thread of its own. Remove them or use mode 'fd'.",
-        { code: 'ERR__INVALID_ARG' },
-      );
-    }
+    ({ mode: this.mode, poller: this.poller } = resolvePolling(options.polling, 'producer'));
     this.queueFull = options.queueFull ?? 'wait';
     if (this.queueFull !== 'wait' && this.queueFull !== 'error') {
       throw new KafkaFdError(`queueFull must be 'wait' or 'error', got '${String(this.queueFull)}'`, { code: 'ERR__INVALID_ARG' });
     }
     const queueFullTimeoutMs = checkTimeout('queueFullTimeoutMs', options.queueFullTimeoutMs === undefined ? 30000 : options.queueFullTimeoutMs);
-    this.redact = secretRedactor(options.kafka);
-
-    if (this.mode === 'fd') {
-      this.poller = polling.poller ??
-        (polling.maxTimeMs !== undefined ? new Poller({ name: 'producer', maxTimeMs: polling.maxTimeMs }) : Poller.global());
-    }
+    this.streams = new ClientStreams(options.kafka, () => this.name);
+    this.deliveries = new Deliveries(this.streams, () => this.name);
     const capacity = this.poller ? this.poller.options.batchSize : 1024;
     this.backlog = new Backlog({
       produce: (m, id) => this.produceNative(m, id),
-      fail: (id, err, why) => this.fail(id, err, why),
-      onEmpty: () => {
-        if (this.inFlightCount === 0) this.wakeFlushWaiters();
-      },
+      fail: (id, err, why) => this.deliveries.fail(id, err, why),
+      onEmpty: () => this.flushWaiters.wakeIfIdle(),
     }, queueFullTimeoutMs, capacity);
     this.sink = {
       ids: new Float64Array(capacity),
@@ -133,23 +84,16 @@ export class Producer {
     try {
       this.native = new (native().NativeProducer)(flattenConfig(options.kafka), this.sink);
     } catch (e) {
-      throw this.cleanError(e);
+      throw this.streams.clean(e);
     }
     this.name = options.name ?? this.native.name();
-    if (this.mode === 'thread' && !threadModeWarned) {
-      threadModeWarned = true;
-      process.emitWarning(
-        "polling.mode 'thread' polls from a thread per producer and is kept only as a baseline; use the default fd mode.",
-        { type: 'DeprecationWarning', code: 'KAFKA_FD_THREAD_MODE' },
-      );
-    }
     this.native.attach(this.poller?.native);
     const transactionalId = options.kafka['transactional.id'];
     // The producer itself is what a transaction's function produces with.
     this.transactions = new Transactions(this.native, transactionalId === undefined ? undefined : String(transactionalId), {
       refusal: () => this.refusal(),
       onFatal: (e) => {
-        this.fatalError ??= e;
+        this.streams.fatalError ??= e;
       },
     }, this);
   }
@@ -157,22 +101,22 @@ export class Producer {
   /** Every delivery report, success or failure (`error` set). Report objects are built only while this
    * stream has subscribers. */
   get acks$(): Observable<DeliveryReport> {
-    return this.acksSubject.asObservable();
+    return this.deliveries.acks$;
   }
 
   /** librdkafka's statistics, parsed, every `statistics.interval.ms`. */
   get stats$(): Observable<KafkaStats> {
-    return this.statsSubject.asObservable();
+    return this.streams.stats$;
   }
 
   /** librdkafka's errors (`fatal`, `retriable` set), and failed deliveries of `produceAsync`/`produceManyAsync`. */
   get errors$(): Observable<KafkaFdError> {
-    return this.errorsSubject.asObservable();
+    return this.streams.errors$;
   }
 
   /** librdkafka's log lines, secrets redacted. */
   get logs$(): Observable<KafkaLog> {
-    return this.logsSubject.asObservable();
+    return this.streams.logs$;
   }
 
   /** Messages accepted and not yet reported (including those waiting for room in the queue). */
@@ -185,7 +129,7 @@ export class Producer {
    * refuses messages), or every broker down since its last successful delivery or statistics with a broker up.
    */
   get health(): ProducerHealth {
-    return { closed: this.state !== 'open', fatal: this.fatalError?.message, brokersDown: this.brokersDown };
+    return this.streams.health(this.state !== 'open');
   }
 
   /** Whether close() has been called. */
@@ -201,20 +145,16 @@ export class Producer {
     const refused = this.refuse(message);
     if (refused) return Promise.reject(refused);
     const id = this.nextId++;
-    const promise = new Promise<DeliveryReport>(capture);
-    this.pending.put(id, message.topic, capturedResolve, capturedReject);
+    const promise = this.deliveries.promise(id, message.topic);
     let err: number;
     try {
       err = this.send(message, id);
     } catch (e) {
       // The addon's own checks (a second line behind checkMessage): reject, never throw from produce().
-      const slot = this.pending.find(id);
-      const reject = this.pending.reject(slot)!;
-      this.pending.release(slot);
-      reject(e);
+      this.deliveries.forget(id, e);
       return promise;
     }
-    if (err !== 0) this.fail(id, err);
+    if (err !== 0) this.deliveries.fail(id, err);
     return promise;
   }
 
@@ -227,18 +167,18 @@ export class Producer {
     const refused = this.refuse(message);
     if (refused) throw refused;
     const id = this.nextId++;
-    this.pending.put(id, message.topic, undefined, undefined);
+    this.deliveries.expect(id, message.topic);
     let err: number;
     try {
       err = this.send(message, id);
     } catch (e) {
       // The addon's own checks refused it: nothing was queued, so nothing may stay pending.
-      this.pending.release(this.pending.find(id));
+      this.deliveries.forget(id);
       throw e;
     }
     if (err !== 0) {
-      this.pending.release(this.pending.find(id));
-      throw this.deliveryError(err, message.topic);
+      this.deliveries.forget(id);
+      throw deliveryError(err, message.topic);
     }
   }
 
@@ -256,13 +196,8 @@ export class Producer {
       record = new BatchRecord(messages.length, resolve, reject);
     });
     const refusedAt = this.sendBatch(messages, record);
-    if (refusedAt) {
-      // Nothing after the refused message went out: count it and the rest as failed now.
-      const failedNow = messages.length - refusedAt.accepted;
-      record.failed += failedNow;
-      record.firstError ??= refusedAt;
-      this.batchDone(record, failedNow);
-    }
+    // Nothing after a refused message went out: count it and the rest as failed now.
+    if (refusedAt) record.done(messages.length - refusedAt.accepted, refusedAt);
     return promise;
   }
 
@@ -294,25 +229,7 @@ export class Producer {
    * (`Infinity`: no limit; NaN or negative: `ERR__INVALID_ARG`). Never blocks the event loop (no
    * `rd_kafka_flush`). */
   flush(timeoutMs = 30000): Promise<void> {
-    try {
-      checkTimeout('flush timeoutMs', timeoutMs);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    if (this.inFlightCount === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const cancel = startTimer(timeoutMs, () => {
-        this.flushWaiters = this.flushWaiters.filter((w) => w !== done);
-        reject(new KafkaFdError(`flush timed out after ${timeoutMs} ms with ${this.inFlightCount} messages in flight`, {
-          code: 'ERR__TIMED_OUT',
-        }));
-      });
-      const done = (): void => {
-        cancel();
-        resolve();
-      };
-      this.flushWaiters.push(done);
-    });
+    return this.flushWaiters.wait(timeoutMs);
   }
 
   /**
@@ -345,54 +262,38 @@ export class Producer {
     } catch {
       // Timed out: what is still in flight is purged below and reported as failed.
     }
-    await this.backlog.failAll(ERR_PURGE_QUEUE, 'the producer closed before the message could be queued');
+    const codes = constants().codes;
+    await this.backlog.failAll(codes.ERR__PURGE_QUEUE, 'the producer closed before the message could be queued');
     await this.native.close();
     // The reports left after the destroy (purged messages among them), a batch per loop turn.
     while (this.native.dispatchPending() > 0) await nextTurn();
     // Anything without a report by now (librdkafka destroyed it unreported) fails here, never silently;
     // a batch per loop turn too.
-    const unreported = this.pending.waitingIds();
+    const unreported = this.deliveries.waitingIds();
     for (let i = 0; i < unreported.length; i++) {
-      this.fail(unreported[i], ERR_DESTROY);
+      this.deliveries.fail(unreported[i], codes.ERR__DESTROY);
       if ((i + 1) % 1024 === 0) await nextTurn();
     }
     this.inFlight = 0;
-    this.wakeFlushWaiters();
+    this.flushWaiters.wakeAll();
     this.state = 'closed';
-    this.acksSubject.complete();
-    this.statsSubject.complete();
-    this.errorsSubject.complete();
-    this.logsSubject.complete();
+    this.deliveries.complete();
+    this.streams.complete();
   }
 
   // --- sending ------------------------------------------------------------------------------------------
 
   /** Why the producer takes no new work (closed, closing, a fatal error), or undefined. */
   private refusal(): KafkaFdError | undefined {
-    return this.state !== 'open' ? this.closedError() : this.fatalError;
+    return this.state !== 'open' ? closedError('producer', this.name, this.state === 'closed') : this.streams.fatalError;
   }
 
   private refuse(message: Message): KafkaFdError | undefined {
-    const stopped = this.refusal();
-    if (stopped) return stopped;
-    const bad = checkMessage(message, this.lastTopic);
-    if (bad) return bad;
-    this.lastTopic = message.topic;
-    return undefined;
+    return this.refusal() ?? this.checker.one(message);
   }
 
   private refuseBatch(messages: readonly Message[]): KafkaFdError | undefined {
-    const stopped = this.refusal();
-    if (stopped) return stopped;
-    if (!Array.isArray(messages)) {
-      return new KafkaFdError('produceMany takes an array of messages', { code: 'ERR__INVALID_ARG' });
-    }
-    for (let i = 0; i < messages.length; i++) {
-      const bad = checkMessage(messages[i], this.lastTopic);
-      if (bad) return new KafkaFdError(`message ${i} of the batch: ${bad.message}`, { code: bad.code });
-      this.lastTopic = messages[i].topic;
-    }
-    return undefined;
+    return this.refusal() ?? this.checker.batch(messages);
   }
 
   /** Queues one message natively, or in the backlog while librdkafka's queue is full. */
@@ -404,7 +305,7 @@ export class Producer {
     }
     const err = this.produceNative(m, id);
     if (err === 0) return 0;
-    if (err === ERR_QUEUE_FULL && this.queueFull === 'wait') {
+    if (err === errorCode('ERR__QUEUE_FULL') && this.queueFull === 'wait') {
       this.backlog.add(m, id);
       return 0;
     }
@@ -427,20 +328,18 @@ export class Producer {
   private sendBatch(messages: readonly Message[], record: BatchRecord | undefined): (KafkaFdError & { accepted: number }) | undefined {
     const firstId = this.nextId;
     this.nextId += messages.length;
-    for (let i = 0; i < messages.length; i++) {
-      this.pending.put(firstId + i, messages[i].topic, record, undefined);
-    }
+    for (let i = 0; i < messages.length; i++) this.deliveries.expect(firstId + i, messages[i].topic, record);
     let start = 0;
     if (this.backlog.length === 0) {
       // The addon never throws half-way: it says how many it took, and why it stopped.
       const [accepted, err, refused] = this.native.produceBatch(withAddonHeaders(messages), firstId);
       this.inFlight += accepted;
       start = accepted;
-      if (refused || (err !== 0 && !(err === ERR_QUEUE_FULL && this.queueFull === 'wait'))) {
-        for (let i = accepted; i < messages.length; i++) this.pending.release(this.pending.find(firstId + i));
+      if (refused || (err !== 0 && !(err === errorCode('ERR__QUEUE_FULL') && this.queueFull === 'wait'))) {
+        for (let i = accepted; i < messages.length; i++) this.deliveries.forget(firstId + i);
         const error = refused instanceof KafkaFdError
           ? new KafkaFdError(`message ${accepted} of the batch: ${refused.message}`, { code: refused.code })
-          : this.deliveryError(err, messages[accepted].topic);
+          : deliveryError(err, messages[accepted].topic);
         return Object.assign(error, { accepted });
       }
       if (accepted === messages.length) return undefined;
@@ -458,141 +357,23 @@ export class Producer {
     this.inFlight -= count;
     try {
       for (let i = 0; i < count; i++) {
-        if (errs[i] === 0) this.brokersDown = false;
-        this.settle(ids[i], errs[i], partitions[i], offsets[i], timestamps[i]);
+        if (errs[i] === 0) this.streams.brokersDown = false;
+        this.deliveries.settle(ids[i], errs[i], partitions[i], offsets[i], timestamps[i]);
       }
     } finally {
       this.dispatching = false;
     }
     // Acks made room: move waiting messages in (a bounded number now, the rest on later turns).
     if (this.backlog.length > 0) this.backlog.drain();
-    if (this.inFlightCount === 0) this.wakeFlushWaiters();
-  }
-
-  /** Delivers one report to whoever waits for it: a promise, a batch, `acks$`/`errors$`. */
-  private settle(id: number, err: number, partition: number, offset: number, timestamp: number, why?: string): void {
-    const slot = this.pending.find(id);
-    if (slot < 0) return;
-    const owner = this.pending.owner(slot);
-    const reject = this.pending.reject(slot);
-    const topic = this.pending.topic(slot)!;
-    this.pending.release(slot);
-    const observed = this.acksSubject.observed;
-    if (err === 0) {
-      if (typeof owner === 'function' || observed) {
-        const report: DeliveryReport = { topic, partition, offset, timestamp };
-        if (typeof owner === 'function') owner(report);
-        if (observed) this.acksSubject.next(report);
-      }
-      if (owner instanceof BatchRecord) this.batchDone(owner);
-      return;
-    }
-    const error = this.reportedError(err, topic, why);
-    if (observed) this.acksSubject.next({ topic, partition, offset, timestamp, error });
-    if (reject) reject(error);
-    else if (owner instanceof BatchRecord) {
-      owner.failed++;
-      owner.firstError ??= error;
-      this.batchDone(owner);
-    } else if (this.errorsSubject.observed) this.errorsSubject.next(error);
-    else if (!observed) this.warnUnobserved(error);
-  }
-
-  /** A failed fire-and-forget message that nobody listens for is still never silent: warn once per code. */
-  private warnUnobserved(error: KafkaFdError): void {
-    if (this.warnedCodes.has(error.code)) return;
-    this.warnedCodes.add(error.code);
-    process.emitWarning(`${this.name}: a message produced with produceAsync failed (${error.message}) and neither acks$ ` +
-      'nor errors$ has a subscriber; further failures with this code are not reported here.', { code: 'KAFKA_FD_UNOBSERVED_FAILURE' });
-  }
-
-  private batchDone(record: BatchRecord, reports = 1): void {
-    record.remaining -= reports;
-    if (record.remaining > 0) return;
-    if (record.failed === 0) {
-      record.resolve({ delivered: record.total });
-      return;
-    }
-    const e = record.firstError!;
-    (e as KafkaFdError & { failed?: number }).failed = record.failed;
-    record.reject(e);
+    this.flushWaiters.wakeIfIdle();
   }
 
   private onEvent(kind: number, code: number, name: string, text: string, fatal: boolean): void {
     this.dispatching = true;
     try {
-      this.deliverEvent(kind, code, name, text, fatal);
+      this.streams.onEvent(kind, code, name, text, fatal);
     } finally {
       this.dispatching = false;
     }
-  }
-
-  private deliverEvent(kind: number, code: number, name: string, text: string, fatal: boolean): void {
-    if (kind === EVENT_STATS) {
-      if (this.brokersDown && text.includes('"state":"UP"')) this.brokersDown = false;
-      if (this.statsSubject.observed) this.statsSubject.next(JSON.parse(text) as KafkaStats);
-      return;
-    }
-    if (kind === EVENT_LOG) {
-      if (this.logsSubject.observed) {
-        this.logsSubject.next({ level: code, facility: name, message: this.redact(text), producer: this.name });
-      }
-      return;
-    }
-    if (kind === EVENT_ERROR) {
-      const error = new KafkaFdError(this.redact(`${name}: ${text}`), { code: name, fatal });
-      if (fatal && !this.fatalError) this.fatalError = error;
-      if (name === 'ERR__ALL_BROKERS_DOWN') this.brokersDown = true;
-      if (this.errorsSubject.observed) this.errorsSubject.next(error);
-      else if (fatal) console.error(`nestjs-kafka-fd: ${this.name}: fatal librdkafka error: ${error.message}`);
-    }
-  }
-
-  // --- helpers -------------------------------------------------------------------------------------------
-
-  /** A message that failed without a broker's report (refused, purged, timed out waiting for room). */
-  private fail(id: number, err: number, why?: string): void {
-    this.settle(id, err, -1, OFFSET_INVALID, -1, why);
-  }
-
-  private wakeFlushWaiters(): void {
-    if (this.flushWaiters.length === 0) return;
-    const waiters = this.flushWaiters;
-    this.flushWaiters = [];
-    for (const w of waiters) w();
-  }
-
-  private deliveryError(err: number, topic: string, why?: string): KafkaFdError {
-    const [name, description] = describeError(err);
-    return new KafkaFdError(`${name}: ${why ?? description} (topic '${topic}')`, { code: name });
-  }
-
-  /**
-   * A delivery failure reported by the poller. Its stack would only show the poller's dispatch, and capturing
-   * it is most of the cost of an Error: a storm of failures (a purge at close, a broker gone past
-   * message.timeout.ms) would stall the event loop for seconds. So these are built without one.
-   */
-  private reportedError(err: number, topic: string, why?: string): KafkaFdError {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      return this.deliveryError(err, topic, why);
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
-  }
-
-  private closedError(): KafkaFdError {
-    return new KafkaFdError(
-      `producer ${this.name} is ${this.state === 'closed' ? 'closed' : 'closing'}: it accepts no more messages; create a new Producer`,
-      { code: 'ERR__STATE' },
-    );
-  }
-
-  private cleanError(e: unknown): unknown {
-    if (e instanceof KafkaFdError) {
-      return new KafkaFdError(this.redact(e.message), { code: e.code, fatal: e.fatal });
-    }
-    return e;
   }
 }

@@ -1,13 +1,8 @@
 import { KafkaFdError } from '../errors/kafka-fd.error';
 import { checkTimeout, nativeTimeout } from '../util/timeout';
-import type { NativeProducer } from '../native/binding';
+import { type NativeProducer, constants } from '../native/binding';
 import type { BatchReport, DeliveryReport, Message } from './types';
 
-// The addon's transaction calls (native/src/transaction.h); each runs on the libuv threadpool.
-const INIT = 0;
-const BEGIN = 1;
-const COMMIT = 2;
-const ABORT = 3;
 
 /** What the function given to `transaction()` produces with: the producer's own methods, in the transaction. */
 export interface Transaction {
@@ -82,13 +77,13 @@ export class Transactions {
 
   private async once<T>(fn: (tx: Transaction) => T | Promise<T>, timeoutMs: number): Promise<T> {
     this.check();
-    this.initialized ??= this.call(INIT, timeoutMs).catch((e: unknown) => {
+    this.initialized ??= this.call(constants().txn.init, timeoutMs).catch((e: unknown) => {
       this.initialized = undefined; // a later transaction tries again (unless the error was fatal)
       throw e;
     });
     await this.initialized;
     this.check();
-    await this.call(BEGIN, timeoutMs);
+    await this.call(constants().txn.begin, timeoutMs);
     this.open = true;
     let result: T;
     try {
@@ -106,7 +101,7 @@ export class Transactions {
     }
     try {
       this.check();
-      await this.call(COMMIT, timeoutMs);
+      await this.call(constants().txn.commit, timeoutMs);
       this.open = false;
     } catch (e) {
       // librdkafka leaves the transaction abortable unless the error is fatal; abort so that the producer
@@ -121,7 +116,7 @@ export class Transactions {
   private async abort(timeoutMs: number): Promise<void> {
     if (!this.open) return;
     try {
-      await this.call(ABORT, timeoutMs);
+      await this.call(constants().txn.abort, timeoutMs);
     } finally {
       this.open = false;
     }

@@ -1,6 +1,10 @@
 import type { KafkaConfig } from '../config/kafka-config';
 import type { KafkaFdError } from '../errors/kafka-fd.error';
-import type { Poller } from '../poller/poller';
+import type { ClientHealth } from '../client/types';
+
+export type { KafkaLog, KafkaStats } from '../client/types';
+export type { PollingOptions } from '../client/polling';
+import type { PollingOptions } from '../client/polling';
 
 /** Bytes as Kafka sees them: a Buffer, a string (sent as UTF-8), or null. */
 export type KafkaBytes = Buffer | string | null;
@@ -43,27 +47,6 @@ export interface BatchReport {
   delivered: number;
 }
 
-/** How a producer's queue is served. */
-export interface PollingOptions {
-  /** `fd` (default): served on the event loop by a {@link Poller}. `thread`: a thread per producer, the
-   * old way, kept as a baseline (deprecated). */
-  mode?: 'fd' | 'thread';
-  /** The poller to join (fd mode); the environment's global poller when left out. */
-  poller?: Poller;
-  /** Longest native serve of this producer per wake-up, ms (fd mode); the poller's `maxTimeMs` by default.
-   * When given without `poller`, a poller of its own is made for this producer. */
-  maxTimeMs?: number;
-}
-
-/** A log line of librdkafka's. */
-export interface KafkaLog {
-  /** syslog level: 0 emergency ... 3 error, 4 warning, 6 info, 7 debug. */
-  level: number;
-  facility: string;
-  message: string;
-  producer: string;
-}
-
 /** Options of a {@link Producer}. */
 export interface ProducerOptions {
   /** librdkafka configuration (`bootstrap.servers`, `acks`, `linger.ms`, ...). */
@@ -87,28 +70,5 @@ export interface CloseOptions {
   timeoutMs?: number;
 }
 
-/** librdkafka's statistics (`statistics.interval.ms`), parsed. See librdkafka's STATISTICS.md. */
-export interface KafkaStats {
-  name: string;
-  client_id: string;
-  type: string;
-  ts: number;
-  time: number;
-  msg_cnt: number;
-  msg_size: number;
-  txmsgs: number;
-  tx: number;
-  rx: number;
-  brokers: Record<string, Record<string, unknown>>;
-  topics: Record<string, Record<string, unknown>>;
-  [key: string]: unknown;
-}
-
 /** {@link Producer.health}. */
-export interface ProducerHealth {
-  closed: boolean;
-  /** The fatal error's message, once librdkafka raised one. */
-  fatal?: string;
-  /** librdkafka said all brokers are down, and no delivery or statistics showed one up since. */
-  brokersDown: boolean;
-}
+export type ProducerHealth = ClientHealth;

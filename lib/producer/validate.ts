@@ -54,6 +54,27 @@ export function checkMessage(m: unknown, lastTopic: string | undefined): KafkaFd
   return undefined;
 }
 
+/** Checks messages one by one or as a batch, skipping the topic-name check for the topic that passed last. */
+export class MessageChecker {
+  private lastTopic: string | undefined;
+
+  one(message: unknown): KafkaFdError | undefined {
+    const bad = checkMessage(message, this.lastTopic);
+    if (!bad) this.lastTopic = (message as { topic: string }).topic;
+    return bad;
+  }
+
+  /** The whole batch, before anything of it is sent; the error names the message. */
+  batch(messages: unknown): KafkaFdError | undefined {
+    if (!Array.isArray(messages)) return invalid('produceMany takes an array of messages');
+    for (let i = 0; i < messages.length; i++) {
+      const bad = this.one(messages[i]);
+      if (bad) return new KafkaFdError(`message ${i} of the batch: ${bad.message}`, { code: bad.code });
+    }
+    return undefined;
+  }
+}
+
 function checkHeaders(h: unknown): KafkaFdError | undefined {
   if (typeof h !== 'object') return invalid(`message headers must be an object, a Map or [name, value] pairs, got ${describe(h)}`);
   if (Array.isArray(h)) {

@@ -7,7 +7,9 @@
 
 #include "mock_cluster.h"
 #include "poller.h"
+#include "event_queue.h"
 #include "producer.h"
+#include "transaction.h"
 
 namespace kafka_fd {
 
@@ -22,6 +24,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : state_(std::make_shared<EnvS
                            InstanceValue("NativeMockCluster", mock_cluster_ctor.Value()),
                            InstanceMethod("setErrorClass", &Addon::SetErrorClass),
                            InstanceMethod("versions", &Addon::Versions),
+                           InstanceValue("constants", Constants(env)),
                        });
   napi_add_async_cleanup_hook(env, &Addon::AsyncCleanup, this, &cleanup_handle_);
 }
@@ -34,6 +37,35 @@ Addon::~Addon() {
 Napi::Value Addon::SetErrorClass(const Napi::CallbackInfo& info) {
   state_->error_class = Napi::Persistent(info[0].As<Napi::Function>());
   return info.Env().Undefined();
+}
+
+// What the TS side must agree on with this one, defined here once: event kinds, transaction operations,
+// the poller's option defaults, RD_KAFKA_OFFSET_INVALID, and every librdkafka error code by name
+// ({ ERR__QUEUE_FULL: -184, ... }).
+Napi::Object Addon::Constants(Napi::Env env) {
+  Napi::Object events = Napi::Object::New(env);
+  events.Set("error", static_cast<double>(Event::kError));
+  events.Set("stats", static_cast<double>(Event::kStats));
+  events.Set("log", static_cast<double>(Event::kLog));
+  Napi::Object txn = Napi::Object::New(env);
+  txn.Set("init", static_cast<double>(TxnOp::kInit));
+  txn.Set("begin", static_cast<double>(TxnOp::kBegin));
+  txn.Set("commit", static_cast<double>(TxnOp::kCommit));
+  txn.Set("abort", static_cast<double>(TxnOp::kAbort));
+  Napi::Object codes = Napi::Object::New(env);
+  const struct rd_kafka_err_desc* descs;
+  size_t count;
+  rd_kafka_get_err_descs(&descs, &count);
+  for (size_t i = 0; i < count; i++) {
+    if (descs[i].name != nullptr) codes.Set(std::string("ERR_") + descs[i].name, static_cast<double>(descs[i].code));
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("events", events);
+  o.Set("txn", txn);
+  o.Set("codes", codes);
+  o.Set("offsetInvalid", static_cast<double>(RD_KAFKA_OFFSET_INVALID));
+  o.Set("pollerDefaults", Poller::Defaults(env));
+  return o;
 }
 
 // librdkafka's version, and the names and descriptions of its error codes (JS caches them per code).

@@ -41,6 +41,7 @@ class Addon : public Napi::Addon<Addon> {
  private:
   Napi::Value SetErrorClass(const Napi::CallbackInfo& info);
   Napi::Value Versions(const Napi::CallbackInfo& info);
+  static Napi::Object Constants(Napi::Env env);
   static void AsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg);
 
   std::shared_ptr<EnvState> state_;

@@ -5,33 +5,9 @@
 #include <vector>
 
 #include "kafka_error.h"
-#include "util/js_call.h"
+#include "util/promise_worker.h"
 
 namespace kafka_fd {
-
-class MockCloseWorker : public Napi::AsyncWorker {
- public:
-  MockCloseWorker(Napi::Env env, MockCluster* owner)
-      : Napi::AsyncWorker(env, "kafka-fd-mock-close"),
-        cluster_(owner->cluster_),
-        rk_(owner->rk_),
-        promise_(env) {
-    owner->cluster_ = nullptr;
-    owner->rk_ = nullptr;
-  }
-  Napi::Value Promise() { return Napi::Value(Env(), promise_.promise()); }
-  void Execute() override {
-    rd_kafka_mock_cluster_destroy(cluster_);
-    rd_kafka_destroy(rk_);
-  }
-  void OnOK() override { promise_.Resolve(); }
-  void OnError(const Napi::Error& e) override { promise_.Reject(e.Value()); }
-
- private:
-  rd_kafka_mock_cluster_t* cluster_;
-  rd_kafka_t* rk_;
-  JsPromise promise_;
-};
 
 Napi::Function MockCluster::Init(Napi::Env env) {
   return DefineClass(env, "NativeMockCluster",
@@ -172,16 +148,20 @@ Napi::Value MockCluster::SetPartitionLeader(const Napi::CallbackInfo& info) {
 
 Napi::Value MockCluster::Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (cluster_ == nullptr) {
-    auto done = Napi::Promise::Deferred::New(env);
-    done.Resolve(env.Undefined());
-    return done.Promise();
-  }
-  auto* worker = new MockCloseWorker(env, this);  // takes the handles: the cluster counts as closed now
+  if (cluster_ == nullptr) return ResolvedPromise(env);
+  // The handles go to the threadpool: the cluster counts as closed from now on.
+  rd_kafka_mock_cluster_t* cluster = cluster_;
+  rd_kafka_t* rk = rk_;
+  cluster_ = nullptr;
+  rk_ = nullptr;
   Forget();
-  Napi::Value promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return QueuePromiseWork(
+      env, "kafka-fd-mock-close",
+      [cluster, rk] {
+        rd_kafka_mock_cluster_destroy(cluster);
+        rd_kafka_destroy(rk);
+      },
+      [](Napi::Env, JsPromise& promise) { promise.Resolve(); });
 }
 
 }  // namespace kafka_fd

@@ -22,7 +22,6 @@ class MockCluster : public Napi::ObjectWrap<MockCluster>, public Closable {
   void CloseNow() override;  // environment teardown: destroy now, on this thread
 
  private:
-  friend class MockCloseWorker;
   Napi::Value Bootstraps(const Napi::CallbackInfo& info);
   Napi::Value CreateTopic(const Napi::CallbackInfo& info);      // (name, partitions, replicationFactor)
   Napi::Value BrokerDown(const Napi::CallbackInfo& info);       // (brokerId)

@@ -1,9 +1,8 @@
 #include "poller.h"
 
 #include <algorithm>
+#include <cstring>
 #include <ctime>
-
-#include "producer.h"
 
 namespace kafka_fd {
 
@@ -38,7 +37,7 @@ void PollerCore::EnsureHandles() {
   idle_.Get()->data = this;
   uv_timer_init(loop_, timer_.Allocate());
   timer_.Get()->data = this;
-  // The safety timer must never keep the process alive: in-flight messages do that (see Producer).
+  // The safety timer must never keep the process alive: work in flight does that (see Ref).
   uv_unref(reinterpret_cast<uv_handle_t*>(timer_.Get()));
   uint64_t every = static_cast<uint64_t>(std::max(1.0, options_.poll_timeout_ms));
   uv_timer_start(
@@ -54,36 +53,70 @@ void PollerCore::Release() {
   idle_.Reset();
   timer_.Reset();
   ready_.clear();
+  for (auto& r : registrations_) r->queued = false;
 }
 
-void PollerCore::Add(Producer* producer, uv_poll_t* poll, int fd) {
+std::string PollerCore::Add(PollTarget* target, std::vector<rd_kafka_queue_t*> queues) {
+  auto r = std::make_unique<Registration>();
+  if (!r->fd.ok()) return std::string("eventfd failed: ") + strerror(errno);
   EnsureHandles();
-  producers_.push_back(producer);
-  uv_poll_init(loop_, poll, fd);
-  poll->data = producer;
-  // Idle producers must not keep the loop alive; Producer::UpdateKeepAlive refs the handle while messages
-  // are in flight.
+  r->target = target;
+  r->core = this;
+  r->queues = std::move(queues);
+  for (rd_kafka_queue_t* q : r->queues)
+    rd_kafka_queue_io_event_enable(q, r->fd.fd(), EventFd::Payload(), EventFd::PayloadSize());
+  uv_poll_t* poll = r->poll.Allocate();
+  uv_poll_init(loop_, poll, r->fd.fd());
+  poll->data = r.get();
+  // Idle targets must not keep the loop alive; Ref() refs the handle while work is in flight.
   uv_unref(reinterpret_cast<uv_handle_t*>(poll));
   uv_poll_start(poll, UV_READABLE, [](uv_poll_t* handle, int status, int events) {
-    if (handle->data != nullptr) static_cast<Producer*>(handle->data)->OnReadable();
+    auto* reg = static_cast<Registration*>(handle->data);
+    if (reg == nullptr) return;
+    // Read before serving: the other order loses a wake-up written between the last serve and the read.
+    reg->fd.Drain();
+    reg->core->metrics.wakeups++;
+    reg->needs_serve = true;
+    reg->core->Schedule(reg);
   });
-  producer->needs_serve = true;
-  Schedule(producer);
+  target->registration_ = r.get();
+  r->needs_serve = true;
+  Registration* added = r.get();
+  registrations_.push_back(std::move(r));
+  Schedule(added);
+  return std::string();
 }
 
-void PollerCore::Remove(Producer* producer) {
-  producers_.erase(std::remove(producers_.begin(), producers_.end(), producer), producers_.end());
-  ready_.erase(std::remove(ready_.begin(), ready_.end(), producer), ready_.end());
-  producer->queued = false;
+void PollerCore::Remove(PollTarget* target) {
+  Registration* r = target->registration_;
+  if (r == nullptr) return;
+  target->registration_ = nullptr;
+  for (rd_kafka_queue_t* q : r->queues) rd_kafka_queue_io_event_enable(q, -1, nullptr, 0);
+  ready_.erase(std::remove(ready_.begin(), ready_.end(), r), ready_.end());
+  auto it = std::find_if(registrations_.begin(), registrations_.end(), [r](const auto& p) { return p.get() == r; });
+  // Destroying the registration closes the poll handle (uv_close) and then the eventfd.
+  if (it != registrations_.end()) registrations_.erase(it);
   // A poller with nobody to serve holds no handles; the next Add opens them again.
-  if (producers_.empty()) Release();
+  if (registrations_.empty()) Release();
 }
 
-void PollerCore::Schedule(Producer* producer) {
+void PollerCore::Ref(PollTarget* target, bool ref) {
+  Registration* r = target->registration_;
+  if (r == nullptr || !r->poll) return;
+  auto* h = reinterpret_cast<uv_handle_t*>(r->poll.Get());
+  if (ref) uv_ref(h);
+  else uv_unref(h);
+}
+
+void PollerCore::Schedule(PollTarget* target) {
+  if (target->registration_ != nullptr) Schedule(target->registration_);
+}
+
+void PollerCore::Schedule(Registration* r) {
   if (!check_) return;
-  if (!producer->queued) {
-    producer->queued = true;
-    ready_.push_back(producer);
+  if (!r->queued) {
+    r->queued = true;
+    ready_.push_back(r);
   }
   if (!uv_is_active(reinterpret_cast<uv_handle_t*>(check_.Get()))) {
     uv_check_start(check_.Get(), [](uv_check_t* c) {
@@ -97,6 +130,30 @@ void PollerCore::Schedule(Producer* producer) {
   }
 }
 
+bool PollerCore::Serve(Registration* r, uint64_t deadline_ns) {
+  r->last_serve_ns = NowNs();
+  metrics.serves++;
+  PollTarget::Served served = r->target->ServeNative(deadline_ns);
+  metrics.events += served.events;
+  r->needs_serve = !served.done;
+  return served.done;
+}
+
+void PollerCore::ServeInline(PollTarget* target) {
+  Registration* r = target->registration_;
+  if (r == nullptr) return;
+  Serve(r, NowNs() + MsToNs(options_.max_time_ms));
+  if (r->needs_serve || target->HasPending()) Schedule(r);
+}
+
+void PollerCore::AfterWork() {
+  if (++since_sweep_ < kInlineSweepEvery || registrations_.size() < 2) return;
+  since_sweep_ = 0;
+  for (auto& r : registrations_) {
+    if (r->target->HasQueuedEvents()) ServeInline(r->target);
+  }
+}
+
 void PollerCore::Pass() {
   if (passing_) return;
   passing_ = true;
@@ -106,34 +163,38 @@ void PollerCore::Pass() {
   const uint64_t start = NowNs();
   const uint64_t turn_deadline = start + MsToNs(options_.turn_budget_ms);
   const uint64_t max_serve = MsToNs(options_.max_time_ms);
-  // Only the producers ready now; whatever becomes ready during the pass waits for the next turn.
+  // Only the targets ready now; whatever becomes ready during the pass waits for the next turn.
   size_t count = ready_.size();
   bool first = true;
   for (size_t i = 0; i < count && !ready_.empty(); i++) {
     if (!first && NowNs() >= turn_deadline) break;
-    Producer* p = ready_.front();
+    Registration* r = ready_.front();
     ready_.pop_front();
-    p->queued = false;
-    if (p->needs_serve) {
+    r->queued = false;
+    PollTarget* target = r->target;
+    if (r->needs_serve) {
       uint64_t t0 = NowNs();
-      // The first producer of a pass may use its whole maxTimeMs; the others also stop at the turn's budget.
+      // The first target of a pass may use its whole maxTimeMs; the others also stop at the turn's budget.
       uint64_t deadline = first ? t0 + max_serve : std::min(t0 + max_serve, turn_deadline);
-      if (!p->ServeNative(deadline)) metrics.cut_short++;
+      if (!Serve(r, deadline)) metrics.cut_short++;
       metrics.serve_ns += static_cast<double>(NowNs() - t0);
     }
-    // Hand JS batches while the turn's budget lasts; the first producer of a pass always gets one, so a
-    // pass always makes progress.
+    // Hand JS batches while the turn's budget lasts; the first target of a pass always gets one, so a pass
+    // always makes progress.
     uint64_t t1 = NowNs();
     do {
-      if (p->Dispatch(options_.batch_size) == 0) break;
+      PollTarget::Dispatched d = target->Dispatch(options_.batch_size);
+      metrics.reports += static_cast<double>(d.reports);
+      if (d.reports > 0) metrics.batches++;
+      if (!d.any) break;
     } while (NowNs() < turn_deadline);
     metrics.dispatch_ns += static_cast<double>(NowNs() - t1);
     first = false;
-    // Close() from a callback may have removed it; only still-registered producers go back in the list.
-    bool registered = std::find(producers_.begin(), producers_.end(), p) != producers_.end();
-    if (registered && (p->needs_serve || p->HasPending()) && !p->queued) {
-      p->queued = true;
-      ready_.push_back(p);
+    // Close() from a callback may have removed it: only a target still registered (the same registration)
+    // goes back in the list.
+    if (target->registration_ == r && (r->needs_serve || target->HasPending()) && !r->queued) {
+      r->queued = true;
+      ready_.push_back(r);
     }
   }
   passing_ = false;
@@ -147,22 +208,14 @@ void PollerCore::Pass() {
   }
 }
 
-void PollerCore::AfterProduce() {
-  if (++produced_since_sweep_ < kInlineSweepEvery || producers_.size() < 2) return;
-  produced_since_sweep_ = 0;
-  for (Producer* p : producers_) {
-    if (p->HasQueuedEvents()) p->ServeInline();
-  }
-}
-
 void PollerCore::OnTimer() {
   const uint64_t now = NowNs();
   const uint64_t stale = MsToNs(options_.poll_timeout_ms);
-  for (Producer* p : producers_) {
-    if (now - p->last_serve_ns >= stale) {
-      p->needs_serve = true;
+  for (auto& r : registrations_) {
+    if (now - r->last_serve_ns >= stale) {
+      r->needs_serve = true;
       metrics.safety_serves++;
-      Schedule(p);
+      Schedule(r.get());
     }
   }
 }
@@ -173,9 +226,19 @@ Napi::Function Poller::Init(Napi::Env env) {
   return DefineClass(env, "NativePoller",
                      {
                          InstanceMethod("metrics", &Poller::Metrics),
-                         InstanceMethod("producerCount", &Poller::ProducerCount),
+                         InstanceMethod("targetCount", &Poller::TargetCount),
                          InstanceMethod("hasHandles", &Poller::HasHandles),
                      });
+}
+
+Napi::Object Poller::Defaults(Napi::Env env) {
+  PollerOptions d;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("maxTimeMs", d.max_time_ms);
+  o.Set("pollTimeoutMs", d.poll_timeout_ms);
+  o.Set("turnBudgetMs", d.turn_budget_ms);
+  o.Set("batchSize", static_cast<double>(d.batch_size));
+  return o;
 }
 
 Poller::Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) {
@@ -207,12 +270,12 @@ Napi::Value Poller::Metrics(const Napi::CallbackInfo& info) {
   o.Set("safetyServes", m.safety_serves);
   o.Set("serveMs", m.serve_ns / 1e6);
   o.Set("dispatchMs", m.dispatch_ns / 1e6);
-  o.Set("producers", static_cast<double>(core_->producer_count()));
+  o.Set("producers", static_cast<double>(core_->target_count()));  // every target: producers only, so far
   return o;
 }
 
-Napi::Value Poller::ProducerCount(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(core_->producer_count()));
+Napi::Value Poller::TargetCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(core_->target_count()));
 }
 
 Napi::Value Poller::HasHandles(const Napi::CallbackInfo& info) {

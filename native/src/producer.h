@@ -1,29 +1,20 @@
 #pragma once
-// NativeProducer: owns one rd_kafka_t. Its main queue is served either by a PollerCore on the event loop
-// (fd mode: an eventfd that librdkafka writes to, watched with uv_poll) or by a thread of its own (thread
-// mode, the baseline). Either way the callbacks only append to `queue_`, and Dispatch() hands JS the
-// reports in batches through typed arrays that JS allocated once.
+// NativeProducer: a Client (client.h) that produces. Its own part is producing (produceva with cached topic
+// handles), delivery reports (dr_msg_cb only appends to `reports_`; Dispatch hands JS batches through typed
+// arrays that JS allocated once) and transactions (on the threadpool).
 #include <librdkafka/rdkafka.h>
 #include <napi.h>
-#include <uv.h>
 
-#include <atomic>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <unordered_map>
 
-#include "addon.h"
+#include "client.h"
 #include "report_queue.h"
-#include "util/event_fd.h"
-#include "util/uv_handle.h"
 
 namespace kafka_fd {
 
-class PollerCore;
-class PollThread;
-
-class Producer : public Napi::ObjectWrap<Producer>, public Closable {
+class Producer : public ClientWrap<Producer> {
  public:
   static Napi::Function Init(Napi::Env env);
 
@@ -32,40 +23,22 @@ class Producer : public Napi::ObjectWrap<Producer>, public Closable {
   explicit Producer(const Napi::CallbackInfo& info);
   ~Producer() override;
 
-  // --- used by PollerCore (fd mode) ---
-  void OnReadable();                       // uv_poll said the eventfd is readable
-  bool ServeNative(uint64_t deadline_ns);  // rd_kafka_poll(rk, 0) until 0 or the deadline; false: cut short
-  // Hands JS up to `max` reports (and every queued event); returns how many reports went.
-  size_t Dispatch(size_t max);
-  bool HasPending() { return queue_.Size() > 0; }
-  bool HasQueuedEvents();  // librdkafka's main queue is not empty
-  void DestroyTopics();    // before rd_kafka_destroy
-  void ServeInline();      // serve natively now, from inside a produce call; JS gets the batch later
-  bool needs_serve = false;  // the eventfd fired, or the last serve was cut short
-  bool queued = false;       // in the poller's ready list
-  uint64_t last_serve_ns = 0;
+  void OnDelivery(const rd_kafka_message_t* message);  // dr_msg_cb, any thread that serves
 
-  // --- librdkafka callbacks (any thread that polls) ---
-  void OnDelivery(const rd_kafka_message_t* message);
-  void OnError(int err, const char* reason);
-  void OnStats(const char* json, size_t len);
-  void OnLog(int level, const char* fac, const char* buf);
-
-  // Synchronous teardown for environment cleanup and finalizers: detach, purge, destroy.
-  void CloseNow() override;
+ protected:
+  void Configure(rd_kafka_conf_t* conf) override;
+  bool DispatchOwn(Napi::Env env, Napi::Object recv, size_t max, Dispatched* out) override;
+  bool HasOwnPending() override { return reports_.Size() > 0; }
+  bool Busy() override { return in_flight_ > 0; }
+  void BeforeDestroy() override;   // purge what is left; its reports are queued for JS
+  void ReleaseHandles() override;  // the cached topic handles
+  void OnDestroyed() override { in_flight_ = 0; }
 
  private:
-  friend class CloseWorker;
-
-  Napi::Value Attach(const Napi::CallbackInfo& info);  // (poller) for fd mode, () for thread mode
   Napi::Value Produce(const Napi::CallbackInfo& info);
   Napi::Value ProduceBatch(const Napi::CallbackInfo& info);
   Napi::Value OutqLen(const Napi::CallbackInfo& info);
-  Napi::Value Close(const Napi::CallbackInfo& info);
-  Napi::Value Name(const Napi::CallbackInfo& info);
-  Napi::Value TestFatalError(const Napi::CallbackInfo& info);  // (code, reason): tests only
-  Napi::Value DispatchPending(const Napi::CallbackInfo& info);
-  Napi::Value Txn(const Napi::CallbackInfo& info);  // (op: 0 init, 1 begin, 2 commit, 3 abort, timeoutMs)
+  Napi::Value Txn(const Napi::CallbackInfo& info);  // (op: TxnOp, timeoutMs)
 
   // Queues one message; returns librdkafka's error (0 when accepted).
   rd_kafka_resp_err_t ProduceOne(Napi::Env env, const Napi::Value& topic, int32_t partition,
@@ -73,46 +46,23 @@ class Producer : public Napi::ObjectWrap<Producer>, public Closable {
                                  int64_t timestamp, double id);
   void AfterProduce();
   rd_kafka_topic_t* TopicFor(Napi::Env env, const Napi::Value& topic);  // cached topic handles
-  void Detach();           // stop the poller's watch or the thread, disable io events, close the fd
-  void UpdateKeepAlive();  // keep the loop and this object alive exactly while messages are in flight
-  void DispatchFromThread();
 
-  std::shared_ptr<EnvState> state_;
-  rd_kafka_t* rk_ = nullptr;
-  rd_kafka_queue_t* main_queue_ = nullptr;
-  ReportQueue queue_;
+  ReportQueue reports_;
   std::unordered_map<std::string, rd_kafka_topic_t*> topics_;
   rd_kafka_topic_t* last_topic_ = nullptr;
   std::string last_topic_name_;
 
-  // Where Dispatch writes; the typed arrays live in JS. Weak references while nothing is in flight (see the
-  // constructor): Dispatch checks that the sink is still there before it writes.
-  Napi::ObjectReference sink_;
+  // Where DispatchOwn writes; the typed arrays live in JS (the sink keeps them alive).
   Napi::FunctionReference on_batch_;
-  Napi::FunctionReference on_event_;
-  std::unique_ptr<Napi::AsyncContext> async_context_;
   double* ids_ = nullptr;
   int32_t* errs_ = nullptr;
   int32_t* partitions_ = nullptr;
   double* offsets_ = nullptr;
   double* timestamps_ = nullptr;
-  size_t capacity_ = 0;
-
-  // fd mode
-  std::shared_ptr<PollerCore> poller_;
-  std::unique_ptr<EventFd> event_fd_;
-  UvHandle<uv_poll_t> poll_;
-  // thread mode
-  std::unique_ptr<PollThread> thread_;
 
   static constexpr uint32_t kInlineServeEvery = 64;  // a power of two
-  static constexpr int kThreadBatchesPerCall = 8;     // thread mode: batches handed to JS per loop turn
   uint32_t produced_since_serve_ = 0;
   int64_t in_flight_ = 0;  // accepted by produce, report not yet handed to JS
-  bool alive_ = false;     // the loop and this object are held
-  bool closing_ = false;
-  bool destroyed_ = false;
-  std::atomic<int> txn_running_{0};  // transaction calls on the threadpool using rk_
 };
 
 }  // namespace kafka_fd

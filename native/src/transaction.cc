@@ -1,9 +1,10 @@
 #include "transaction.h"
 
+#include <memory>
 #include <string>
 
 #include "kafka_error.h"
-#include "util/js_call.h"
+#include "util/promise_worker.h"
 
 namespace kafka_fd {
 
@@ -30,71 +31,41 @@ Napi::Error TxnError(Napi::Env env, const rd_kafka_error_t* error, const char* w
   return e;
 }
 
-class TxnWorker : public Napi::AsyncWorker {
- public:
-  TxnWorker(Napi::Env env, Napi::Object keep_alive, rd_kafka_t* rk, TxnOp op, int timeout_ms,
-            std::atomic<int>* running, std::function<void()> done)
-      : Napi::AsyncWorker(env, "kafka-fd-transaction"),
-        keep_alive_(Napi::Persistent(keep_alive)),
-        promise_(env),
-        rk_(rk),
-        op_(op),
-        timeout_ms_(timeout_ms),
-        running_(running),
-        done_(std::move(done)) {
-    running_->fetch_add(1);
-  }
-
-  ~TxnWorker() override {
-    if (error_ != nullptr) rd_kafka_error_destroy(error_);
-  }
-
-  Napi::Value Promise() { return Napi::Value(Env(), promise_.promise()); }
-
-  void Execute() override {
-    switch (op_) {
-      case TxnOp::kInit: error_ = rd_kafka_init_transactions(rk_, timeout_ms_); break;
-      case TxnOp::kBegin: error_ = rd_kafka_begin_transaction(rk_); break;
-      // Commit flushes first: delivery reports may then be served on this thread; the callbacks only
-      // append to the producer's report queue, which is thread-safe, and the poller hands them to JS.
-      case TxnOp::kCommit: error_ = rd_kafka_commit_transaction(rk_, timeout_ms_); break;
-      case TxnOp::kAbort: error_ = rd_kafka_abort_transaction(rk_, timeout_ms_); break;
-    }
-    running_->fetch_sub(1);
-  }
-
-  void OnOK() override {
-    Napi::HandleScope scope(Env());
-    done_();
-    if (error_ == nullptr) {
-      promise_.Resolve();
-    } else {
-      // Building the error runs JS (the KafkaFdError class): when the environment is going away that
-      // throws, and node-addon-api's completion wrapper swallows it; nobody is left to be told.
-      promise_.Reject(TxnError(Env(), error_, OpName(op_)).Value());
-    }
-  }
-
- private:
-  Napi::ObjectReference keep_alive_;
-  JsPromise promise_;
-  rd_kafka_t* rk_;
-  TxnOp op_;
-  int timeout_ms_;
-  std::atomic<int>* running_;
-  std::function<void()> done_;
-  rd_kafka_error_t* error_ = nullptr;
-};
-
 }  // namespace
 
 
-Napi::Promise RunTxnOp(Napi::Env env, Napi::Object keep_alive, rd_kafka_t* rk, TxnOp op, int timeout_ms,
-                       std::atomic<int>* running, std::function<void()> done) {
-  auto* worker = new TxnWorker(env, keep_alive, rk, op, timeout_ms, running, std::move(done));
-  Napi::Value promise = worker->Promise();
-  worker->Queue();
-  return promise.As<Napi::Promise>();
+Napi::Value RunTxnOp(Napi::Env env, Napi::Object keep_alive, rd_kafka_t* rk, TxnOp op, int timeout_ms,
+                     std::atomic<int>* running, std::function<void()> done) {
+  // The work writes the error on the threadpool, the completion reads it; the slot frees it whatever
+  // happens (a completion that never runs at teardown included).
+  struct ErrorSlot {
+    rd_kafka_error_t* e = nullptr;
+    ~ErrorSlot() {
+      if (e != nullptr) rd_kafka_error_destroy(e);
+    }
+  };
+  auto slot = std::make_shared<ErrorSlot>();
+  running->fetch_add(1);
+  return QueuePromiseWork(
+      env, "kafka-fd-transaction",
+      [rk, op, timeout_ms, running, slot] {
+        rd_kafka_error_t** error = &slot->e;
+        switch (op) {
+          case TxnOp::kInit: *error = rd_kafka_init_transactions(rk, timeout_ms); break;
+          case TxnOp::kBegin: *error = rd_kafka_begin_transaction(rk); break;
+          // Commit flushes first: delivery reports may then be served on this thread; the callbacks only
+          // append to the producer's report queue, which is thread-safe, and the poller hands them to JS.
+          case TxnOp::kCommit: *error = rd_kafka_commit_transaction(rk, timeout_ms); break;
+          case TxnOp::kAbort: *error = rd_kafka_abort_transaction(rk, timeout_ms); break;
+        }
+        running->fetch_sub(1);
+      },
+      [op, slot, done = std::move(done)](Napi::Env env, JsPromise& promise) {
+        done();
+        if (slot->e == nullptr) promise.Resolve();
+        else promise.Reject(TxnError(env, slot->e, OpName(op)).Value());
+      },
+      keep_alive);
 }
 
 }  // namespace kafka_fd

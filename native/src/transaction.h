@@ -15,7 +15,7 @@ enum class TxnOp { kInit = 0, kBegin = 1, kCommit = 2, kAbort = 3 };
 // Runs `op` on `rk` off the JS thread; the promise settles on the JS thread, after `done` ran there.
 // `keep_alive` (the JS producer) is held until then; `running` counts the call while it uses `rk`, so that
 // a synchronous teardown can wait for it.
-Napi::Promise RunTxnOp(Napi::Env env, Napi::Object keep_alive, rd_kafka_t* rk, TxnOp op, int timeout_ms,
-                       std::atomic<int>* running, std::function<void()> done);
+Napi::Value RunTxnOp(Napi::Env env, Napi::Object keep_alive, rd_kafka_t* rk, TxnOp op, int timeout_ms,
+                     std::atomic<int>* running, std::function<void()> done);
 
 }  // namespace kafka_fd

@@ -5,8 +5,9 @@ import { KAFKA_FD_ASYNC_OPTIONS_TYPE, KAFKA_FD_OPTIONS_TYPE } from './kafka-fd.m
 import { KafkaFdRegistry } from './kafka-fd.registry';
 import { DEFAULT_NAME, getPollerToken, getProducerToken } from './tokens';
 
-function producerProvider(name: string): Provider {
-  return { provide: getProducerToken(name), useFactory: (r: KafkaFdRegistry) => r.producer(name), inject: [KafkaFdRegistry] };
+/** The provider of a named producer; `after` names providers that must exist first (a feature's declaration). */
+function producerProvider(name: string, after: string[] = []): Provider {
+  return { provide: getProducerToken(name), useFactory: (r: KafkaFdRegistry) => r.producer(name), inject: [KafkaFdRegistry, ...after] };
 }
 
 function pollerProvider(name: string): Provider {
@@ -16,7 +17,7 @@ function pollerProvider(name: string): Provider {
 function rootProviders(provides: KafkaFdProvides): Provider[] {
   const producers = [...(provides.defaultProducer ? [DEFAULT_NAME] : []), ...(provides.producers ?? [])];
   const pollers = [DEFAULT_NAME, ...(provides.pollers ?? []).filter((n) => n !== DEFAULT_NAME)];
-  return [...producers.map(producerProvider), ...pollers.map(pollerProvider)];
+  return [...producers.map((name) => producerProvider(name)), ...pollers.map(pollerProvider)];
 }
 
 function tokens(providers: Provider[]): string[] {
@@ -74,11 +75,7 @@ export class KafkaFdModule {
       },
       inject: [KafkaFdRegistry],
     };
-    const providers = producers.map((def) => ({
-      provide: getProducerToken(def.name),
-      useFactory: (r: KafkaFdRegistry) => r.producer(def.name),
-      inject: [KafkaFdRegistry, declare.provide],
-    }));
+    const providers = producers.map((def) => producerProvider(def.name, [declare.provide as string]));
     const pollers = [...new Set(producers.map((p) => p.poller).filter((n): n is string => Boolean(n)))].map(pollerProvider);
     return {
       module: KafkaFdModule,

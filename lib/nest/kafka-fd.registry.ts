@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { Subscription } from 'rxjs';
+import { Observable, Subscription } from 'rxjs';
+import type { KafkaLog } from '../client/types';
 import { redactConfig } from '../config/kafka-config';
 import { KafkaFdError } from '../errors/kafka-fd.error';
 import { checkTimeout } from '../util/timeout';
@@ -17,6 +18,20 @@ function logMethod(level: number): 'error' | 'warn' | 'log' | 'debug' {
   return 'debug';
 }
 
+/** The kinds of client a module owns, in the order they stop: consumers first (they finish and commit
+ * what they took, and may still produce while they do), producers after (they flush what was produced). */
+const SHUTDOWN_ORDER = ['consumer', 'producer'] as const;
+type ClientKind = (typeof SHUTDOWN_ORDER)[number];
+
+/** What the registry needs of any client it owns. */
+interface OwnedClient {
+  readonly logs$: Observable<KafkaLog>;
+  readonly errors$: Observable<KafkaFdError>;
+  /** Waits for work in flight (producers: acks); before close. */
+  flush?(timeoutMs: number): Promise<void>;
+  close(options: { timeoutMs: number }): Promise<void>;
+}
+
 /**
  * Owns the producers and dedicated pollers of one KafkaFdModule (one per Nest application or testing module:
  * nothing is shared through module-level state). Creates producers on first request, routes their logs to
@@ -29,6 +44,11 @@ export class KafkaFdRegistry implements BeforeApplicationShutdown, OnApplication
   private readonly logger = new Logger('KafkaFd');
   private readonly pollers = new Map<string, Poller>();
   private readonly producers = new Map<string, Producer>();
+  /** Every client by kind; `producers` is the producers' map. */
+  private readonly clients = new Map<ClientKind, Map<string, OwnedClient>>([
+    ['consumer', new Map()],
+    ['producer', this.producers],
+  ]);
   private readonly subscriptions: Subscription[] = [];
   private readonly definitions = new Map<string, KafkaFdProducerDefinition>();
   private readonly shutdownTimeoutMs: number;
@@ -89,7 +109,7 @@ export class KafkaFdRegistry implements BeforeApplicationShutdown, OnApplication
       queueFullTimeoutMs: def.queueFullTimeoutMs,
       name,
     });
-    this.watch(name, producer);
+    this.watch('producer', name, producer);
     this.producers.set(name, producer);
     return producer;
   }
@@ -116,42 +136,50 @@ export class KafkaFdRegistry implements BeforeApplicationShutdown, OnApplication
     return { kafka: redactConfig(this.options.kafka), pollers: [...this.pollers.keys()], producers: [...this.definitions.keys()] };
   }
 
+  /** Consumers, then producers: each kind waits for its work in flight (flush), within the timeout. */
   async beforeApplicationShutdown(): Promise<void> {
-    const timeoutMs = this.shutdownTimeoutMs;
-    await Promise.all([...this.producers].map(async ([name, p]) => {
-      try {
-        await p.flush(timeoutMs);
-      } catch (e) {
-        this.logger.error(`producer '${name}': flush before shutdown failed: ${(e as Error).message}`);
-      }
-    }));
+    for (const kind of SHUTDOWN_ORDER) {
+      await Promise.all([...this.clients.get(kind)!].map(async ([name, client]) => {
+        if (!client.flush) return;
+        try {
+          await client.flush(this.shutdownTimeoutMs);
+        } catch (e) {
+          this.logger.error(`${kind} '${name}': flush before shutdown failed: ${(e as Error).message}`);
+        }
+      }));
+    }
   }
 
+  /** Consumers, then producers: each closed (its handle destroyed off the event loop), its streams completed. */
   async onApplicationShutdown(): Promise<void> {
-    const timeoutMs = this.shutdownTimeoutMs;
-    if (this.producers.size > 0) this.logger.log(`closing ${this.producers.size} producer(s): ${[...this.producers.keys()].join(', ')}`);
-    await Promise.all([...this.producers].map(async ([name, p]) => {
-      try {
-        await p.close({ timeoutMs });
-      } catch (e) {
-        this.logger.error(`producer '${name}': close failed: ${(e as Error).message}`);
-      }
-    }));
+    for (const kind of SHUTDOWN_ORDER) {
+      const clients = this.clients.get(kind)!;
+      if (clients.size === 0) continue;
+      this.logger.log(`closing ${clients.size} ${kind}(s): ${[...clients.keys()].join(', ')}`);
+      await Promise.all([...clients].map(async ([name, client]) => {
+        try {
+          await client.close({ timeoutMs: this.shutdownTimeoutMs });
+        } catch (e) {
+          this.logger.error(`${kind} '${name}': close failed: ${(e as Error).message}`);
+        }
+      }));
+    }
     for (const s of this.subscriptions.splice(0)) s.unsubscribe();
   }
 
-  private watch(name: string, producer: Producer): void {
+  /** Routes a client's logs to Nest's Logger and its errors to the module's (a fatal one once). */
+  private watch(kind: ClientKind, name: string, client: OwnedClient): void {
     if (this.options.logging !== false) {
       const logger = new Logger(`KafkaFd:${name}`);
-      this.subscriptions.push(producer.logs$.subscribe((l) => logger[logMethod(l.level)](`${l.facility}: ${l.message}`)));
+      this.subscriptions.push(client.logs$.subscribe((l) => logger[logMethod(l.level)](`${l.facility}: ${l.message}`)));
     }
     let fatalLogged = false;
-    this.subscriptions.push(producer.errors$.subscribe((e) => {
+    this.subscriptions.push(client.errors$.subscribe((e) => {
       if (e.fatal) {
-        if (!fatalLogged) this.logger.error(`producer '${name}': fatal librdkafka error, it accepts no more messages: ${e.message}`);
+        if (!fatalLogged) this.logger.error(`${kind} '${name}': fatal librdkafka error, it accepts no more work: ${e.message}`);
         fatalLogged = true;
       } else {
-        this.logger.warn(`producer '${name}': ${e.message}`);
+        this.logger.warn(`${kind} '${name}': ${e.message}`);
       }
     }));
   }

@@ -153,7 +153,7 @@ void Client::Schedule() {
   if (poller_ && !destroyed_ && HasPending()) poller_->Schedule(this);
 }
 
-PollTarget::Dispatched Client::Dispatch(size_t max) {
+PollTarget::Dispatched Client::Dispatch(size_t max, PollerMetrics* metrics) {
   if (max > capacity_) max = capacity_;
   Napi::Env env = sink_.Env();
   // The local handle keeps the sink, and what the kind writes into it, alive for this call.
@@ -167,7 +167,7 @@ PollTarget::Dispatched Client::Dispatch(size_t max) {
   // Raw calls (util/js_call.h): this runs from the poller's pass or a poll thread's hand-off, where a
   // worker being terminated makes every call into JS fail.
   Dispatched d;
-  bool ok = DispatchOwn(env, recv, max, &d);
+  bool ok = DispatchOwn(env, recv, max, metrics, &d);
   std::vector<Event> events;
   if (ok) events = events_.Take(max);
   napi_async_context context = *async_context_;

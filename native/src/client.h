@@ -26,7 +26,7 @@ class Client : public PollTarget, public Closable {
  public:
   // PollTarget, for a client whose main queue is served with rd_kafka_poll (its callbacks run inside).
   Served ServeNative(uint64_t deadline_ns) override;
-  Dispatched Dispatch(size_t max) final;  // the kind's own part (DispatchOwn), then the events
+  Dispatched Dispatch(size_t max, PollerMetrics* metrics = nullptr) final;  // DispatchOwn, then the events
   bool HasPending() override { return events_.Size() > 0 || HasOwnPending(); }
   bool HasQueuedEvents() override;
   void CloseNow() override;  // environment teardown: detach, destroy now, on the JS thread
@@ -59,7 +59,9 @@ class Client : public PollTarget, public Closable {
   // --- hooks for the kind ---
   virtual void Configure(rd_kafka_conf_t* conf) {}  // before rd_kafka_new: the kind's own callbacks
   // Hands JS the kind's own results (up to `max`); false when the call into JS failed (JS is gone).
-  virtual bool DispatchOwn(Napi::Env env, Napi::Object recv, size_t max, Dispatched* out) { return true; }
+  virtual bool DispatchOwn(Napi::Env env, Napi::Object recv, size_t max, PollerMetrics* metrics, Dispatched* out) {
+    return true;
+  }
   virtual bool HasOwnPending() { return false; }
   virtual bool Busy() { return false; }     // work in flight
   virtual void BeforeDestroy() {}           // off the JS thread (close) or at teardown: e.g. purge

@@ -10,6 +10,7 @@
 namespace kafka_fd {
 
 struct Registration;
+struct PollerMetrics;
 
 class PollTarget {
  public:
@@ -26,8 +27,9 @@ class PollTarget {
   // Serves the queues without blocking until they are empty or `deadline_ns` (NowNs()) has passed. The
   // callbacks it runs only queue things natively: no JS runs inside it.
   virtual Served ServeNative(uint64_t deadline_ns) = 0;
-  // Hands JS up to `max` reports and up to `max` events.
-  virtual Dispatched Dispatch(size_t max) = 0;
+  // Hands JS up to `max` reports and up to `max` events. A batch is counted in `metrics` (when given)
+  // before JS runs: JS may read the poller's metrics as soon as its promises settle.
+  virtual Dispatched Dispatch(size_t max, PollerMetrics* metrics) = 0;
   // Something is queued natively for JS.
   virtual bool HasPending() = 0;
   // librdkafka has something queued to serve (a cheap check: one mutex, no syscall).

@@ -183,10 +183,7 @@ void PollerCore::Pass() {
     // always makes progress.
     uint64_t t1 = NowNs();
     do {
-      PollTarget::Dispatched d = target->Dispatch(options_.batch_size);
-      metrics.reports += static_cast<double>(d.reports);
-      if (d.reports > 0) metrics.batches++;
-      if (!d.any) break;
+      if (!target->Dispatch(options_.batch_size, &metrics).any) break;
     } while (NowNs() < turn_deadline);
     metrics.dispatch_ns += static_cast<double>(NowNs() - t1);
     first = false;

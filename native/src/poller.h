@@ -47,6 +47,13 @@ struct PollerMetrics {
 
 uint64_t NowNs();
 
+// A batch of `reports` about to go to JS (PollTarget::Dispatch).
+inline void CountBatch(PollerMetrics* metrics, size_t reports) {
+  if (metrics == nullptr || reports == 0) return;
+  metrics->reports += static_cast<double>(reports);
+  metrics->batches++;
+}
+
 // A target's registration: everything the poller keeps per target.
 class PollerCore;
 

@@ -4,6 +4,7 @@
 
 #include "kafka_error.h"
 #include "message_fields.h"
+#include "poller.h"
 #include "transaction.h"
 #include "util/js_call.h"
 
@@ -74,11 +75,12 @@ void Producer::ReleaseHandles() {
   last_topic_ = nullptr;
 }
 
-bool Producer::DispatchOwn(Napi::Env env, Napi::Object recv, size_t max, Dispatched* out) {
+bool Producer::DispatchOwn(Napi::Env env, Napi::Object recv, size_t max, PollerMetrics* metrics, Dispatched* out) {
   size_t n = reports_.Take(max, ids_, errs_, partitions_, offsets_, timestamps_);
   if (n == 0) return true;
   in_flight_ -= static_cast<int64_t>(n);
   out->reports = n;
+  CountBatch(metrics, n);
   napi_value count = Napi::Number::New(env, static_cast<double>(n));
   return CallJs(env, recv, on_batch_.Value(), 1, &count, *async_context_);
 }

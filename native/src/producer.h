@@ -27,7 +27,7 @@ class Producer : public ClientWrap<Producer> {
 
  protected:
   void Configure(rd_kafka_conf_t* conf) override;
-  bool DispatchOwn(Napi::Env env, Napi::Object recv, size_t max, Dispatched* out) override;
+  bool DispatchOwn(Napi::Env env, Napi::Object recv, size_t max, PollerMetrics* metrics, Dispatched* out) override;
   bool HasOwnPending() override { return reports_.Size() > 0; }
   bool Busy() override { return in_flight_ > 0; }
   void BeforeDestroy() override;   // purge what is left; its reports are queued for JS

@@ -5,6 +5,7 @@ import { firstValueFrom } from 'rxjs';
 import { DeliveryReport, KafkaFdError, Producer } from '../../lib';
 import { brokerPid, brokers, consumeAll, uniqueTopic, waitForTopic } from '../support/kafka';
 import { checkReadback, streamMessages } from '../support/stream';
+import { track } from '../support/track';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -20,16 +21,16 @@ async function pauseBroker(ms: number): Promise<void> {
 }
 
 describe('broker faults on the real broker', () => {
-  const open: Producer[] = [];
+  const open = track<Producer>(5000);
   afterEach(async () => {
-    await Promise.all(open.splice(0).map((p) => p.close({ timeoutMs: 5000 })));
+    await open.closeAll();
   });
 
   it('a broker paused for 3 s mid-stream and back within message.timeout.ms: all 20,000 delivered once, in order', async () => {
     const topic = uniqueTopic('paused');
     waitForTopic(topic);
     const p = new Producer({ kafka: { 'bootstrap.servers': brokers(), 'enable.idempotence': true, 'message.timeout.ms': 60000 } });
-    open.push(p);
+    open.add(p);
     let paused: Promise<void> | undefined;
     const outcome = await streamMessages([p], topic, 20000, (sent) => {
       if (sent >= 5000) paused ??= pauseBroker(3000);
@@ -49,7 +50,7 @@ describe('broker faults on the real broker', () => {
     const p = new Producer({
       kafka: { 'bootstrap.servers': brokers(), 'message.timeout.ms': 2000, 'request.timeout.ms': 1000, 'socket.timeout.ms': 3000, 'linger.ms': 5 },
     });
-    open.push(p);
+    open.add(p);
     await p.produce({ topic, value: 'connected' });
     const reports: DeliveryReport[] = [];
     p.acks$.subscribe((r) => reports.push(r));

@@ -4,21 +4,22 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { KafkaFdError, Poller, Producer } from '../../lib';
 import { runFixture } from '../support/child';
 import { brokers, consumeAll, consumeCommitted, uniqueTopic, waitForTopic } from '../support/kafka';
+import { track } from '../support/track';
 
 const transactional = (id: string, extra: Record<string, unknown> = {}): Producer =>
   new Producer({ kafka: { 'bootstrap.servers': brokers(), 'transactional.id': id, ...extra } as never });
 
 describe('transactions on the real broker', () => {
-  const open: Producer[] = [];
-  const track = (p: Producer): Producer => (open.push(p), p);
+  const open = track<Producer>(10000);
+  const keep = (p: Producer): Producer => open.add(p);
   afterEach(async () => {
-    await Promise.all(open.splice(0).map((p) => p.close({ timeoutMs: 10000 })));
+    await open.closeAll();
   });
 
   it('a committed transaction is visible to read_committed consumers; an aborted one is not', async () => {
     const topic = uniqueTopic('txn');
     waitForTopic(topic);
-    const p = track(transactional(`${topic}-a`));
+    const p = keep(transactional(`${topic}-a`));
     const result = await p.transaction(async (tx) => {
       await Promise.all(Array.from({ length: 10 }, (_, i) => tx.produce({ topic, value: `committed ${i}` })));
       return 'done';
@@ -39,7 +40,7 @@ describe('transactions on the real broker', () => {
   });
 
   it('a producer without transactional.id fails at once, saying what to set', async () => {
-    const p = track(new Producer({ kafka: { 'bootstrap.servers': brokers() } }));
+    const p = keep(new Producer({ kafka: { 'bootstrap.servers': brokers() } }));
     let ran = false;
     await expect(p.transaction(() => {
       ran = true;
@@ -51,7 +52,7 @@ describe('transactions on the real broker', () => {
     const topic = uniqueTopic('txn10');
     waitForTopic(topic);
     const poller = new Poller({ name: 'transactions' });
-    const producers = Array.from({ length: 10 }, (_, i) => track(new Producer({
+    const producers = Array.from({ length: 10 }, (_, i) => keep(new Producer({
       kafka: { 'bootstrap.servers': brokers(), 'transactional.id': `${topic}-${i}` }, polling: { poller },
     })));
     const delay = monitorEventLoopDelay({ resolution: 5 });
@@ -84,9 +85,9 @@ describe('transactions on the real broker', () => {
   it('a fenced producer gets a fatal error and refuses further work with a clear message', async () => {
     const topic = uniqueTopic('fenced');
     waitForTopic(topic);
-    const first = track(transactional(`${topic}-same`));
+    const first = keep(transactional(`${topic}-same`));
     await first.transaction((tx) => tx.produce({ topic, value: 'from the first' }));
-    const second = track(transactional(`${topic}-same`));
+    const second = keep(transactional(`${topic}-same`));
     await second.transaction((tx) => tx.produce({ topic, value: 'from the second' }));
     const fenced = await first.transaction((tx) => tx.produce({ topic, value: 'fenced' })).catch((e: unknown) => e);
     expect(fenced).toBeInstanceOf(KafkaFdError);
@@ -118,7 +119,7 @@ describe('transactions on the real broker', () => {
     expect(e).toMatchObject({ code: 'ERR__STATE' });
     expect(p.closed).toBe(true);
     // Nothing of it was committed: a later committed marker from another producer is all a reader sees.
-    const marker = track(transactional(`${topic}-m`));
+    const marker = keep(transactional(`${topic}-m`));
     await marker.transaction((tx) => tx.produce({ topic, value: 'marker' }));
     expect((await consumeCommitted(topic, 1)).map((m) => m.payload)).toEqual(['marker']);
   });

@@ -3,13 +3,14 @@
 import * as fc from 'fast-check';
 import { config as rxConfig } from 'rxjs';
 import { KafkaFdError, Message, MockCluster, Poller, Producer } from '../../lib';
+import { track } from '../support/track';
 
 describe('bad input', () => {
   let mock: MockCluster;
-  const open: Producer[] = [];
+  const open = track<Producer>(2000);
   const producer = (kafka: Record<string, unknown> = {}, extra: object = {}): Producer => {
     const p = new Producer({ kafka: { 'bootstrap.servers': mock.bootstrapServers, ...kafka } as never, ...extra });
-    open.push(p);
+    open.add(p);
     return p;
   };
 
@@ -17,7 +18,7 @@ describe('bad input', () => {
     mock = MockCluster.start({ brokers: 1, topics: { orders: 2 } });
   });
   afterEach(async () => {
-    await Promise.all(open.splice(0).map((p) => p.close({ timeoutMs: 2000 })));
+    await open.closeAll();
   });
   afterAll(() => mock.close());
 

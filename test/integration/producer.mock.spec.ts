@@ -1,13 +1,14 @@
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { DeliveryReport, KafkaFdError, KafkaLog, MockCluster, Poller, Producer } from '../../lib';
 import { countLoopTurns } from '../support/loop-turns';
+import { track } from '../support/track';
 
 describe('Producer on the mock cluster', () => {
   let mock: MockCluster;
-  const open: Producer[] = [];
+  const open = track<Producer>(2000);
   const producer = (kafka: Record<string, string | number | boolean> = {}, extra: object = {}): Producer => {
     const p = new Producer({ kafka: { 'bootstrap.servers': mock.bootstrapServers, ...kafka }, ...extra });
-    open.push(p);
+    open.add(p);
     return p;
   };
 
@@ -15,7 +16,7 @@ describe('Producer on the mock cluster', () => {
     mock = MockCluster.start({ brokers: 3, topics: { orders: 4, one: 1 } });
   });
   afterEach(async () => {
-    await Promise.all(open.splice(0).map((p) => p.close({ timeoutMs: 2000 })));
+    await open.closeAll();
   });
   afterAll(() => mock.close());
 
@@ -110,7 +111,7 @@ describe('Producer on the mock cluster', () => {
     await new Promise((r) => setTimeout(r, 100));
     // The conf dump happens during creation, before anyone could subscribe; later lines are here.
     const p2 = new Producer({ kafka: { 'bootstrap.servers': mock.bootstrapServers, debug: 'broker', 'sasl.password': 'hunter2-secret' } });
-    open.push(p2);
+    open.add(p2);
     const logs2: KafkaLog[] = [];
     p2.logs$.subscribe((l) => logs2.push(l));
     await p2.produce({ topic: 'orders', value: 'y' });
@@ -121,7 +122,7 @@ describe('Producer on the mock cluster', () => {
 
   it('errors$ reports an unreachable broker and the promise fails at message.timeout.ms', async () => {
     const p = new Producer({ kafka: { 'bootstrap.servers': '127.0.0.1:1', 'message.timeout.ms': 1500 } });
-    open.push(p);
+    open.add(p);
     const firstError = firstValueFrom(p.errors$);
     const delivery = p.produce({ topic: 'orders', value: 'x' });
     const e = await firstError;
@@ -134,7 +135,7 @@ describe('Producer on the mock cluster', () => {
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
       const p = new Producer({ kafka: { 'bootstrap.servers': '127.0.0.1:1', 'message.timeout.ms': 300 } });
-      open.push(p);
+      open.add(p);
       p.produceAsync({ topic: 'orders', value: 'nobody listens' });
       p.produceAsync({ topic: 'orders', value: 'nobody listens either' });
       await p.flush(10000);
@@ -269,74 +270,6 @@ describe('Producer on the mock cluster', () => {
       for (let i = 0; i < 150000; i++) p.produceAsync({ topic: 'orders', value });
       await p.flush(60000);
       expect(acked).toBe(150001);
-    });
-
-    it('maxTimeMs: 1 with tens of thousands of reports delivers all, and another producer is served in between', async () => {
-      const poller = new Poller({ name: 'tiny', maxTimeMs: 1, turnBudgetMs: 1, batchSize: 256 });
-      const busy = producer({}, { polling: { poller } });
-      const other = producer({}, { polling: { poller } });
-      await Promise.all([busy.produce({ topic: 'orders', value: 'warm' }), other.produce({ topic: 'orders', value: 'warm' })]);
-      const order: string[] = [];
-      let otherDone: Promise<unknown> | undefined;
-      busy.acks$.subscribe(() => {
-        order.push('busy');
-        // About 20 us of application work per report: 40,000 reports keep the poller busy for most of a second.
-        const until = process.hrtime.bigint() + 20000n;
-        while (process.hrtime.bigint() < until);
-        // The other producer starts sending only once the busy one's backlog is being worked through.
-        otherDone ??= Promise.all(Array.from({ length: 50 }, () => other.produce({ topic: 'orders', value })));
-      });
-      other.acks$.subscribe(() => order.push('other'));
-      const value = Buffer.alloc(10);
-      for (let i = 0; i < 40000; i++) busy.produceAsync({ topic: 'orders', value });
-      await busy.flush(120000);
-      await otherDone;
-      expect(order.filter((o) => o === 'busy')).toHaveLength(40000);
-      expect(order.filter((o) => o === 'other')).toHaveLength(50);
-      // The other producer's reports came while the busy one still had most of its backlog: no starvation.
-      const lastOther = order.lastIndexOf('other');
-      expect(lastOther).toBeLessThan(order.length / 2);
-      const m = poller.metrics();
-      expect(m.turnsDeferred).toBeGreaterThan(0);
-      expect(m.batches).toBeGreaterThanOrEqual(40000 / 256);
-    });
-
-    it('hands JS batches across loop turns instead of one long turn', async () => {
-      const poller = new Poller({ name: 'turns', turnBudgetMs: 2, batchSize: 1000 });
-      const ps = Array.from({ length: 5 }, () => producer({ 'linger.ms': 20 }, { polling: { poller } }));
-      const loop = countLoopTurns();
-      let heavy = 0;
-      for (const p of ps) p.acks$.subscribe(() => {
-        // Some JS work per report, as an application would do.
-        for (let k = 0; k < 200; k++) heavy += k;
-      });
-      for (const p of ps) for (let i = 0; i < 10000; i++) p.produceAsync({ topic: 'orders', value: 'x' });
-      await Promise.all(ps.map((p) => p.flush(60000)));
-      const turns = loop.stop();
-      expect(heavy).toBeGreaterThan(0);
-      // 50,000 reports at most 1000 per call and a 2 ms budget per turn: many turns, each bounded.
-      expect(poller.metrics().batches).toBeGreaterThanOrEqual(50);
-      expect(poller.metrics().turnsDeferred).toBeGreaterThan(0);
-      expect(turns).toBeGreaterThan(10);
-    });
-
-    it('a dedicated poller releases its handles when its last producer closes', async () => {
-      const poller = new Poller({ name: 'dedicated' });
-      const a = new Producer({ kafka: { 'bootstrap.servers': mock.bootstrapServers }, polling: { poller } });
-      const b = new Producer({ kafka: { 'bootstrap.servers': mock.bootstrapServers }, polling: { poller } });
-      expect(poller.producerCount).toBe(2);
-      expect(poller.active).toBe(true);
-      await a.produce({ topic: 'orders', value: 'x' });
-      await a.close();
-      expect(poller.producerCount).toBe(1);
-      expect(poller.active).toBe(true);
-      await b.close();
-      expect(poller.producerCount).toBe(0);
-      expect(poller.active).toBe(false);
-      const m = poller.metrics();
-      expect(m.serves).toBeGreaterThan(0);
-      expect(m.reports).toBe(1);
-      expect(m.wakeups).toBeGreaterThan(0);
     });
 
     it('rejects a poller with thread mode', () => {

@@ -145,10 +145,6 @@ void Client::ServeInline() {
   if (poller_) poller_->ServeInline(this);
 }
 
-void Client::AfterInlineWork() {
-  if (poller_) poller_->AfterWork();
-}
-
 void Client::Schedule() {
   if (poller_ && !destroyed_ && HasPending()) poller_->Schedule(this);
 }

@@ -16,11 +16,10 @@
 #include "addon.h"
 #include "event_queue.h"
 #include "poll_target.h"
+#include "poller.h"
 #include "thread_poll.h"
 
 namespace kafka_fd {
-
-class PollerCore;
 
 class Client : public PollTarget, public Closable {
  public:
@@ -48,9 +47,16 @@ class Client : public PollTarget, public Closable {
   void Drop();
   // Keeps the loop, this object and its callbacks alive exactly while Busy().
   void UpdateKeepAlive();
+  // The same, for the produce path: `busy` is the kind's own cheap answer, so that nothing is called when
+  // nothing changes (once per message).
+  void KeepAliveIf(bool busy) {
+    if (alive_ != (busy && !destroyed_)) UpdateKeepAlive();
+  }
   // After a unit of inline work (an accepted message): serve natively now and then (see PollerCore).
   void ServeInline();
-  void AfterInlineWork();
+  void AfterInlineWork() {
+    if (poller_) poller_->AfterWork();
+  }
   // Schedules a dispatch on the poller (fd mode), e.g. after threadpool work left something queued.
   void Schedule();
   // The error close(), produce() and friends answer with once the client is closing or closed.

@@ -186,7 +186,7 @@ Napi::Value Producer::Produce(const Napi::CallbackInfo& info) {
   napi_get_value_double(env, info[6], &id);
   rd_kafka_resp_err_t err = ProduceOne(env, info[0], partition, info[2], info[3], info[4], timestamp, id);
   if (poller_ && err == RD_KAFKA_RESP_ERR_NO_ERROR) AfterProduce();
-  UpdateKeepAlive();
+  KeepAliveIf(in_flight_ > 0);
   return Napi::Number::New(env, err);
 }
 
@@ -226,7 +226,7 @@ Napi::Value Producer::ProduceBatch(const Napi::CallbackInfo& info) {
     } catch (const Napi::Error& e) {
       // Messages before this one are in librdkafka: say so, with the reason, instead of unwinding past
       // them (their count would be lost and their reports would arrive for nobody).
-      UpdateKeepAlive();
+      KeepAliveIf(in_flight_ > 0);
       result.Set(0u, static_cast<double>(accepted));
       result.Set(1u, static_cast<double>(RD_KAFKA_RESP_ERR__INVALID_ARG));
       result.Set(2u, e.Value());
@@ -235,7 +235,7 @@ Napi::Value Producer::ProduceBatch(const Napi::CallbackInfo& info) {
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) break;
     if (poller_) AfterProduce();
   }
-  UpdateKeepAlive();
+  KeepAliveIf(in_flight_ > 0);
   result.Set(0u, static_cast<double>(accepted));
   result.Set(1u, static_cast<double>(err));
   return result;

@@ -12,7 +12,7 @@ describe('teardown', () => {
     const run = await runFixture('worker-terminate.ts', ['12', seed], 240000);
     const summary = run.stdout.trim().split('\n').pop() ?? '';
     process.stdout.write(`teardown (seed ${seed}): ${summary}\n`);
-    if (run.code !== 0) process.stdout.write(run.stderr.slice(-3000));
+    if (run.code !== 0 || run.signal) process.stdout.write(`stdout:\n${run.stdout.slice(-3000)}\nstderr:\n${run.stderr.slice(-3000)}\n`);
     expect(run.signal).toBeNull();
     expect(run.code).toBe(0);
     const r = JSON.parse(summary) as { terminated: number; baseline: { fds: number; threads: number }; end: { fds: number; threads: number } };

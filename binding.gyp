@@ -10,6 +10,7 @@
         "native/src/addon.cc",
         "native/src/client.cc",
         "native/src/producer.cc",
+        "native/src/consumer.cc",
         "native/src/message_fields.cc",
         "native/src/poller.cc",
         "native/src/thread_poll.cc",

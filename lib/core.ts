@@ -11,6 +11,10 @@ export type {
   PollingOptions, ProducerHealth, ProducerOptions,
 } from './producer/types';
 export type { Transaction, TransactionOptions } from './producer/transactions';
+export { Consumer } from './consumer/consumer';
+export type {
+  ConsumedBatch, ConsumedMessage, ConsumerCloseOptions, ConsumerOptions, Rebalance, RunOptions, TopicPartition,
+} from './consumer/types';
 export { MockCluster } from './mock/mock-cluster';
 export type { MockClusterOptions } from './mock/mock-cluster';
 export { librdkafkaVersion } from './native/binding';

@@ -5,6 +5,7 @@ import type { PollerOptions } from '../poller/poller-options';
 /** The addon's exports (native/src/addon.cc). Internal: the public API wraps every one of them. */
 export interface NativeBinding {
   NativeProducer: new (config: string[], sink: NativeSink) => NativeProducer;
+  NativeConsumer: new (config: string[], sink: NativeConsumerSink) => NativeConsumer;
   NativePoller: new (options: NativePollerOptions) => NativePoller;
   NativeMockCluster: new (brokers: number) => NativeMockCluster;
   setErrorClass(ctor: typeof KafkaFdError): void;
@@ -60,6 +61,25 @@ export interface NativeProducer extends NativeClient {
   outqLen(): number;
   /** A transaction call on the threadpool (`constants.txn`). */
   txn(op: number, timeoutMs: number): Promise<void>;
+}
+
+/** Where the addon hands a consumer's results (native/src/consumer.h). */
+export interface NativeConsumerSink extends NativeEventSink {
+  onMessages(batch: object[]): void;
+  onRebalance(assign: boolean, partitions: Array<{ topic: string; partition: number }>, lost: boolean): void;
+  onCommit(id: number, err: number): void;
+}
+
+export interface NativeConsumer extends NativeClient {
+  subscribe(topics: string[]): number;
+  unsubscribe(): number;
+  credit(n: number): void;
+  rebalanceDone(): number;
+  storeOffsets(topics: string[], partitions: number[], offsets: number[]): number;
+  commit(id: number): number;
+  pause(pause: boolean, topics: string[], partitions: number[]): number;
+  closeConsumer(): number;
+  consumerClosed(): boolean;
 }
 
 /** The poller options the addon reads (defaults from `constants().pollerDefaults`). */

@@ -7,6 +7,7 @@
 
 #include "mock_cluster.h"
 #include "poller.h"
+#include "consumer.h"
 #include "event_queue.h"
 #include "producer.h"
 #include "transaction.h"
@@ -16,10 +17,12 @@ namespace kafka_fd {
 Addon::Addon(Napi::Env env, Napi::Object exports) : state_(std::make_shared<EnvState>()) {
   state_->env = env;
   producer_ctor = Napi::Persistent(Producer::Init(env));
+  consumer_ctor = Napi::Persistent(Consumer::Init(env));
   poller_ctor = Napi::Persistent(Poller::Init(env));
   mock_cluster_ctor = Napi::Persistent(MockCluster::Init(env));
   DefineAddon(exports, {
                            InstanceValue("NativeProducer", producer_ctor.Value()),
+                           InstanceValue("NativeConsumer", consumer_ctor.Value()),
                            InstanceValue("NativePoller", poller_ctor.Value()),
                            InstanceValue("NativeMockCluster", mock_cluster_ctor.Value()),
                            InstanceMethod("setErrorClass", &Addon::SetErrorClass),

@@ -35,6 +35,7 @@ class Addon : public Napi::Addon<Addon> {
   static std::shared_ptr<EnvState> State(Napi::Env env) { return env.GetInstanceData<Addon>()->state_; }
 
   Napi::FunctionReference producer_ctor;
+  Napi::FunctionReference consumer_ctor;
   Napi::FunctionReference poller_ctor;
   Napi::FunctionReference mock_cluster_ctor;
 

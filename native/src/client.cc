@@ -50,9 +50,11 @@ void Client::Open(Napi::Env env, const Napi::Value& config, Napi::Object sink, r
   // Logs are served with everything else by whoever serves the main queue, never on librdkafka's threads.
   rd_kafka_conf_set(conf, "log.queue", "true", errstr, sizeof(errstr));
   rd_kafka_conf_set_opaque(conf, static_cast<Client*>(this));
-  rd_kafka_conf_set_error_cb(conf, ErrorCallback);
-  rd_kafka_conf_set_stats_cb(conf, StatsCallback);
-  rd_kafka_conf_set_log_cb(conf, LogCallback);
+  if (!UsesEventApi()) {
+    rd_kafka_conf_set_error_cb(conf, ErrorCallback);
+    rd_kafka_conf_set_stats_cb(conf, StatsCallback);
+    rd_kafka_conf_set_log_cb(conf, LogCallback);
+  }
   Configure(conf);
 
   rk_ = rd_kafka_new(type, conf, errstr, sizeof(errstr));
@@ -62,6 +64,7 @@ void Client::Open(Napi::Env env, const Napi::Value& config, Napi::Object sink, r
   }
   rd_kafka_set_log_queue(rk_, nullptr);
   main_queue_ = rd_kafka_queue_get_main(rk_);
+  AfterOpen();
   state_->closables.insert(this);
 }
 
@@ -84,10 +87,11 @@ void Client::Drop() {
   rk_ = nullptr;
   main_queue_ = nullptr;
   destroyed_ = true;
-  auto destroy = [rk, q, thread = std::move(thread)]() mutable {
+  int flags = DestroyFlags();
+  auto destroy = [rk, q, flags, thread = std::move(thread)]() mutable {
     thread.reset();  // stops and joins the poll thread
     rd_kafka_queue_destroy(q);
-    rd_kafka_destroy(rk);
+    rd_kafka_destroy_flags(rk, flags);
   };
   if (!state_->tearing_down) std::thread(std::move(destroy)).detach();
   else destroy();
@@ -246,7 +250,7 @@ Napi::Value Client::CloseJs(const Napi::CallbackInfo& info) {
         BeforeDestroy();
         ReleaseHandles();
         rd_kafka_queue_destroy(main_queue_);
-        rd_kafka_destroy(rk_);
+        rd_kafka_destroy_flags(rk_, DestroyFlags());
       },
       [this](Napi::Env, JsPromise& promise) {
         rk_ = nullptr;
@@ -272,7 +276,7 @@ void Client::CloseNow() {
   BeforeDestroy();
   ReleaseHandles();
   rd_kafka_queue_destroy(main_queue_);
-  rd_kafka_destroy(rk_);
+  rd_kafka_destroy_flags(rk_, DestroyFlags());
   rk_ = nullptr;
   main_queue_ = nullptr;
   destroyed_ = true;

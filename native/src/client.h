@@ -64,6 +64,10 @@ class Client : public PollTarget, public Closable {
 
   // --- hooks for the kind ---
   virtual void Configure(rd_kafka_conf_t* conf) {}  // before rd_kafka_new: the kind's own callbacks
+  // The kind serves with the event API (a consumer): errors, statistics and logs come as events from its
+  // queue instead of through callbacks inside rd_kafka_poll.
+  virtual bool UsesEventApi() { return false; }
+  virtual void AfterOpen() {}  // after rd_kafka_new: e.g. the consumer's queues
   // Hands JS the kind's own results (up to `max`); false when the call into JS failed (JS is gone).
   virtual bool DispatchOwn(Napi::Env env, Napi::Object recv, size_t max, PollerMetrics* metrics, Dispatched* out) {
     return true;
@@ -73,6 +77,7 @@ class Client : public PollTarget, public Closable {
   virtual void BeforeDestroy() {}           // off the JS thread (close) or at teardown: e.g. purge
   virtual void ReleaseHandles() {}          // before rd_kafka_destroy: e.g. topic handles
   virtual void OnDestroyed() {}             // after it: e.g. nothing is in flight any more
+  virtual int DestroyFlags() { return 0; }  // rd_kafka_destroy_flags (a consumer never closes inside it)
   virtual std::vector<rd_kafka_queue_t*> WatchedQueues() { return {main_queue_}; }
   virtual void HoldSelf(bool hold) = 0;     // the ObjectWrap's own reference (ClientWrap)
   virtual Napi::Object SelfValue() = 0;

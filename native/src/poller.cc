@@ -112,6 +112,13 @@ void PollerCore::Schedule(PollTarget* target) {
   if (target->registration_ != nullptr) Schedule(target->registration_);
 }
 
+void PollerCore::Wake(PollTarget* target) {
+  Registration* r = target->registration_;
+  if (r == nullptr) return;
+  r->needs_serve = true;
+  Schedule(r);
+}
+
 void PollerCore::Schedule(Registration* r) {
   if (!check_) return;
   if (!r->queued) {

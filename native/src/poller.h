@@ -80,6 +80,9 @@ class PollerCore : public std::enable_shared_from_this<PollerCore> {
   // closes the handle and the fd.
   void Remove(PollTarget* target);
   void Schedule(PollTarget* target);  // mark ready; served in the check phase of this or the next turn
+  // Serve the target's queues on this or the next turn even though its fd did not fire: a target that
+  // stopped serving on its own (no credit) has events waiting that will not wake the fd again.
+  void Wake(PollTarget* target);
   void Ref(PollTarget* target, bool ref);  // keep the loop alive for this target (work in flight)
   // Serves a target natively now, from inside a JS call (a produce loop that does not yield); JS gets what
   // it produced on a later turn.

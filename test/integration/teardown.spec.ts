@@ -1,5 +1,5 @@
 // worker.terminate() with messages in flight: every kind of client (global and dedicated pollers, thread
-// mode, pending produce() promises, produceMany, a transaction, the queue-full backlog, a close in progress)
+// mode, pending produce() promises, produceMany, a transaction, the queue-full backlog, a close in progress, a consumer)
 // is terminated at
 // random points of a 20,000-message send loop, round after round. The process survives (before the fix it
 // aborted within a few rounds: node-addon-api's error construction is fatal once JS cannot run), and its
@@ -7,7 +7,7 @@
 import { runFixture } from '../support/child';
 
 describe('teardown', () => {
-  it('workers terminated mid-flight, 12 rounds of 8 kinds: the process survives, fds and threads return', async () => {
+  it('workers terminated mid-flight, 12 rounds of 9 kinds: the process survives, fds and threads return', async () => {
     const seed = String(Date.now() % 100000);
     const run = await runFixture('worker-terminate.ts', ['12', seed], 240000);
     const summary = run.stdout.trim().split('\n').pop() ?? '';
@@ -16,7 +16,7 @@ describe('teardown', () => {
     expect(run.signal).toBeNull();
     expect(run.code).toBe(0);
     const r = JSON.parse(summary) as { terminated: number; baseline: { fds: number; threads: number }; end: { fds: number; threads: number } };
-    expect(r.terminated).toBe(96);
+    expect(r.terminated).toBe(108);
     expect(r.end.fds).toBeLessThanOrEqual(r.baseline.fds);
     expect(r.end.threads).toBeLessThanOrEqual(r.baseline.threads);
   }, 300000);

@@ -1,0 +1,400 @@
+import { Observable, Subject } from 'rxjs';
+import { ClientStreams } from '../client/client-streams';
+import { resolvePolling } from '../client/polling';
+import type { ClientHealth, KafkaLog, KafkaStats } from '../client/types';
+import { flattenConfig } from '../config/kafka-config';
+import { KafkaFdError } from '../errors/kafka-fd.error';
+import { type NativeConsumer, constants, describeError, native } from '../native/binding';
+import type { Poller } from '../poller/poller';
+import { checkTopic } from '../producer/validate';
+import { checkTimeout, startTimer } from '../util/timeout';
+import { PartitionState } from './partition-state';
+import type {
+  ConsumedMessage, ConsumerCloseOptions, ConsumerOptions, Rebalance, RunOptions, TopicPartition,
+} from './types';
+
+/** Messages one handler run takes before the partition yields to the others waiting. */
+const RUN_SLICE = 100;
+
+type RawMessage = Omit<ConsumedMessage, 'headers'> & { headers?: Array<[string, Buffer | null]> };
+
+function headersOf(pairs: Array<[string, Buffer | null]> | undefined): ConsumedMessage['headers'] {
+  const out: ConsumedMessage['headers'] = {};
+  if (!pairs) return out;
+  for (const [name, value] of pairs) {
+    const prev = out[name];
+    if (prev === undefined) out[name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else out[name] = [prev, value];
+  }
+  return out;
+}
+
+function nativeError(err: number, what: string): KafkaFdError {
+  const [name, description] = describeError(err);
+  return new KafkaFdError(`${what}: ${name}: ${description}`, { code: name });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * A Kafka consumer of a consumer group over librdkafka, served on the event loop by a {@link Poller} like
+ * the producers (fd mode): no thread of ours, nothing on the libuv threadpool but the final destroy.
+ * At-least-once: a message's offset is stored once its handler resolved and every earlier message of its
+ * partition did, and auto-commit sends it. Backpressure by credit: at most `maxInFlight` messages are in JS
+ * at once.
+ *
+ * ```ts
+ * const consumer = new Consumer({ kafka: { 'bootstrap.servers': b, 'group.id': 'billing' } });
+ * await consumer.subscribe(['orders']);
+ * await consumer.run({ eachMessage: async (m) => bill(m.value) });
+ * await consumer.close();
+ * ```
+ */
+export class Consumer {
+  /** The librdkafka handle's name (`client.id#consumer-N`). */
+  readonly name: string;
+  /** The poller serving this consumer. */
+  readonly poller: Poller;
+
+  private readonly native: NativeConsumer;
+  private readonly streams: ClientStreams;
+  private readonly rebalanceSubject = new Subject<Rebalance>();
+  private readonly partitions = new Map<string, PartitionState>();
+  private readonly maxInFlight: number;
+  private readonly rebalanceTimeoutMs: number;
+  private handlers: RunOptions | undefined;
+  private concurrency = 1;
+  private active = 0;
+  private state: 'open' | 'closing' | 'closed' = 'open';
+  private closePromise: Promise<void> | undefined;
+  private nextCommitId = 1;
+  private subscribed = false;
+  private readonly commits = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
+
+  constructor(options: ConsumerOptions) {
+    if (!options || typeof options !== 'object' || !options.kafka || typeof options.kafka !== 'object') {
+      throw new KafkaFdError('Consumer options need a `kafka` configuration object', { code: 'ERR__INVALID_ARG' });
+    }
+    const groupId = options.kafka['group.id'];
+    if (typeof groupId !== 'string' || groupId.length === 0) {
+      throw new KafkaFdError("a Consumer needs 'group.id' in its kafka configuration (the consumer group it joins)", { code: 'ERR__INVALID_ARG' });
+    }
+    if ((options.polling as { mode?: string } | undefined)?.mode === 'thread') {
+      throw new KafkaFdError("a Consumer is served in fd mode only: remove polling.mode 'thread'", { code: 'ERR__INVALID_ARG' });
+    }
+    this.maxInFlight = options.maxInFlight ?? 1000;
+    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) {
+      throw new KafkaFdError(`maxInFlight must be an integer >= 1, got ${String(options.maxInFlight)}`, { code: 'ERR__INVALID_ARG' });
+    }
+    this.rebalanceTimeoutMs = checkTimeout('rebalanceTimeoutMs', options.rebalanceTimeoutMs === undefined ? 30000 : options.rebalanceTimeoutMs);
+    this.poller = resolvePolling({ ...options.polling, mode: 'fd' }, 'consumer').poller!;
+    this.streams = new ClientStreams(options.kafka, () => this.name);
+    const kafka = {
+      'partition.assignment.strategy': 'cooperative-sticky',
+      'queued.max.messages.kbytes': 16384,
+      ...options.kafka,
+      // Offsets are stored after the handler: the point of at-least-once.
+      'enable.auto.offset.store': false,
+    };
+    try {
+      this.native = new (native().NativeConsumer)(flattenConfig(kafka), {
+        onEvent: (kind, code, name, text, fatal) => this.streams.onEvent(kind, code, name, text, fatal),
+        onMessages: (batch) => this.onMessages(batch as RawMessage[]),
+        onRebalance: (assign, partitions, lost) => void this.onRebalance(assign, partitions, lost),
+        onCommit: (id, err) => this.onCommit(id, err),
+      });
+    } catch (e) {
+      throw this.streams.clean(e);
+    }
+    this.name = options.name ?? this.native.name();
+    this.native.attach(this.poller.native);
+    this.native.credit(this.maxInFlight);
+  }
+
+  /** Every assignment and revocation of partitions. */
+  get rebalances$(): Observable<Rebalance> {
+    return this.rebalanceSubject.asObservable();
+  }
+
+  /** librdkafka's statistics, parsed, every `statistics.interval.ms`. */
+  get stats$(): Observable<KafkaStats> {
+    return this.streams.stats$;
+  }
+
+  /** librdkafka's errors, and handlers that threw (code `ERR__APPLICATION`). */
+  get errors$(): Observable<KafkaFdError> {
+    return this.streams.errors$;
+  }
+
+  /** librdkafka's log lines, secrets redacted. */
+  get logs$(): Observable<KafkaLog> {
+    return this.streams.logs$;
+  }
+
+  get health(): ClientHealth {
+    return this.streams.health(this.state !== 'open');
+  }
+
+  /** Subscribes to topics (joining the group happens in the background; `rebalances$` says when). */
+  subscribe(topics: string | readonly string[]): Promise<void> {
+    const list = typeof topics === 'string' ? [topics] : topics;
+    const refused = this.refusal() ?? (Array.isArray(list) && list.length > 0
+      ? list.map((t) => checkTopic(t)).find(Boolean)
+      : new KafkaFdError('subscribe takes a topic or a non-empty array of topics', { code: 'ERR__INVALID_ARG' }));
+    if (refused) return Promise.reject(refused);
+    const err = this.native.subscribe([...list]);
+    if (err !== 0) return Promise.reject(nativeError(err, 'subscribe'));
+    this.subscribed = true;
+    return Promise.resolve();
+  }
+
+  /** Starts handing messages to `eachMessage` or `eachBatch`. Resolves once running. */
+  run(options: RunOptions): Promise<void> {
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    if (this.handlers) return Promise.reject(new KafkaFdError('run() was called already', { code: 'ERR__STATE' }));
+    const { eachMessage, eachBatch, partitionsConcurrently = 1 } = options ?? {};
+    if ((typeof eachMessage === 'function') === (typeof eachBatch === 'function')) {
+      return Promise.reject(new KafkaFdError('run() takes one of eachMessage or eachBatch (a function)', { code: 'ERR__INVALID_ARG' }));
+    }
+    if (!Number.isInteger(partitionsConcurrently) || partitionsConcurrently < 1) {
+      return Promise.reject(new KafkaFdError(`partitionsConcurrently must be an integer >= 1, got ${String(partitionsConcurrently)}`, { code: 'ERR__INVALID_ARG' }));
+    }
+    this.handlers = options;
+    this.concurrency = partitionsConcurrently;
+    this.schedule();
+    return Promise.resolve();
+  }
+
+  /** Stops fetching these partitions until {@link resume} (librdkafka drops what it prefetched for them). */
+  pause(partitions: readonly TopicPartition[]): void {
+    this.pauseResume(true, partitions);
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    this.pauseResume(false, partitions);
+  }
+
+  /**
+   * Commits the offsets stored so far (the messages processed), now; auto-commit does the same
+   * periodically. Rejects with `ERR__TIMED_OUT` when the coordinator has not answered within `timeoutMs`
+   * (default 30000; `Infinity`: no limit): a consumer that never joined its group gets no answer at all.
+   */
+  commit(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(this.closedError());
+    let timeoutMs: number;
+    try {
+      timeoutMs = checkTimeout('commit timeoutMs', options?.timeoutMs === undefined ? 30000 : options.timeoutMs);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const id = this.nextCommitId++;
+    const err = this.native.commit(id);
+    if (err === constants().codes.ERR__NO_OFFSET) return Promise.resolve();
+    if (err !== 0) return Promise.reject(nativeError(err, 'commit'));
+    return new Promise((resolve, reject) => {
+      const cancel = startTimer(timeoutMs, () => {
+        this.commits.delete(id);
+        reject(new KafkaFdError(`commit: no answer from the group coordinator within ${timeoutMs} ms`, { code: 'ERR__TIMED_OUT' }));
+      });
+      this.commits.set(id, {
+        resolve: () => {
+          cancel();
+          resolve();
+        },
+        reject: (e) => {
+          cancel();
+          reject(e);
+        },
+      });
+    });
+  }
+
+  /**
+   * Stops handing out messages, waits for the handlers in flight, commits what they processed, leaves the
+   * group (served through the fd, never blocking) and destroys the handle off the JS thread. Safe to call
+   * twice and from inside a handler (it then does not wait for that handler).
+   */
+  close(options: ConsumerCloseOptions = {}): Promise<void> {
+    if (!this.closePromise) {
+      let timeoutMs: number;
+      try {
+        timeoutMs = checkTimeout('close timeoutMs', options?.timeoutMs === undefined ? 30000 : options.timeoutMs);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      this.closePromise = this.doClose(timeoutMs);
+    }
+    return this.closePromise;
+  }
+
+  private async doClose(timeoutMs: number): Promise<void> {
+    this.state = 'closing';
+    const deadline = Date.now() + timeoutMs;
+    // Handlers in flight finish (a close from inside one does not wait for itself: it runs after it).
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.idleOrTimeout([...this.partitions.values()], timeoutMs);
+    if (this.subscribed) {
+      try {
+        await this.commit({ timeoutMs: Math.max(0, deadline - Date.now()) });
+      } catch (e) {
+        if (this.streams.errorsObserved) this.streams.error(e as KafkaFdError);
+      }
+    }
+    if (this.native.closeConsumer() === 0) {
+      while (!this.native.consumerClosed() && Date.now() < deadline) await sleep(5);
+    }
+    await this.native.close();
+    while (this.native.dispatchPending() > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const w of this.commits.values()) w.reject(this.closedError());
+    this.commits.clear();
+    this.state = 'closed';
+    this.rebalanceSubject.complete();
+    this.streams.complete();
+  }
+
+  // --- from the poller ---------------------------------------------------------------------------------
+
+  private onMessages(batch: RawMessage[]): void {
+    if (this.state !== 'open') return; // closing: not processed, not stored
+    let dropped = 0;
+    for (const raw of batch) {
+      const p = this.partitionState(raw.topic, raw.partition);
+      if (p.stopped || p.revoked) {
+        dropped++;
+        continue;
+      }
+      p.push({ ...raw, headers: headersOf(raw.headers) });
+    }
+    if (dropped > 0) this.native.credit(dropped);
+    this.schedule();
+  }
+
+  private async onRebalance(assign: boolean, partitions: TopicPartition[], lost: boolean): Promise<void> {
+    const tps = partitions.map((p) => ({ topic: p.topic, partition: p.partition }));
+    if (this.rebalanceSubject.observed) this.rebalanceSubject.next({ type: assign ? 'assign' : 'revoke', partitions: tps, lost });
+    if (assign) {
+      for (const tp of tps) {
+        const p = this.partitionState(tp.topic, tp.partition);
+        p.revoked = false;
+        p.stopped = false;
+      }
+      this.native.rebalanceDone();
+      return;
+    }
+    // Revoke: nothing more for these partitions; their handlers finish (bounded), their offsets are stored
+    // as each message completes, then the assignment changes.
+    const states = tps.map((tp) => this.partitions.get(`${tp.topic}\u0000${tp.partition}`)).filter((p): p is PartitionState => !!p);
+    let dropped = 0;
+    for (const p of states) {
+      p.revoked = true;
+      dropped += p.dropAll();
+    }
+    if (dropped > 0) this.native.credit(dropped);
+    await this.idleOrTimeout(states, this.rebalanceTimeoutMs);
+    for (const p of states) if (p.revoked) this.partitions.delete(`${p.topic}\u0000${p.partition}`);
+    this.native.rebalanceDone();
+  }
+
+  private onCommit(id: number, err: number): void {
+    const ok = err === 0 || err === constants().codes.ERR__NO_OFFSET;
+    const waiter = this.commits.get(id);
+    if (waiter) {
+      this.commits.delete(id);
+      if (ok) waiter.resolve();
+      else waiter.reject(nativeError(err, 'commit'));
+    } else if (!ok && this.streams.errorsObserved) {
+      this.streams.error(nativeError(err, 'auto-commit'));
+    }
+  }
+
+  // --- handlers ----------------------------------------------------------------------------------------
+
+  private schedule(): void {
+    if (!this.handlers || this.state !== 'open') return;
+    for (const p of this.partitions.values()) {
+      if (this.active >= this.concurrency) return;
+      if (!p.running && !p.stopped && !p.revoked && p.pending > 0) void this.runPartition(p);
+    }
+  }
+
+  private async runPartition(p: PartitionState): Promise<void> {
+    p.running = true;
+    this.active++;
+    const { eachMessage, eachBatch } = this.handlers!;
+    let handled = 0;
+    try {
+      while (p.pending > 0 && !p.stopped && !p.revoked && this.state === 'open' && handled < RUN_SLICE) {
+        const messages = p.take(eachBatch ? p.pending : 1);
+        try {
+          if (eachBatch) await eachBatch({ topic: p.topic, partition: p.partition, messages });
+          else await eachMessage!(messages[0]);
+        } catch (e) {
+          this.fail(p, e, messages.length);
+          break;
+        }
+        handled += messages.length;
+        // Stored after the handler, in order: every earlier message of the partition is done too. A
+        // partition revoked meanwhile refuses the store (ERR__STATE): its offsets belong to the next owner.
+        this.native.storeOffsets([p.topic], [p.partition], [messages[messages.length - 1].offset + 1]);
+        this.native.credit(messages.length);
+      }
+    } finally {
+      p.running = false;
+      this.active--;
+      p.settled();
+      this.schedule();
+    }
+  }
+
+  /** A handler threw: the partition stops (paused, its waiting messages dropped), the error goes to errors$. */
+  private fail(p: PartitionState, cause: unknown, taken: number): void {
+    p.stopped = true;
+    this.native.pause(true, [p.topic], [p.partition]);
+    this.native.credit(taken + p.dropAll());
+    const error = new KafkaFdError(
+      `handler failed for ${p.topic} [${p.partition}]: the partition is paused and its offset not stored past the ` +
+        `failed message (${(cause as Error)?.message ?? String(cause)})`,
+      { code: 'ERR__APPLICATION', cause },
+    );
+    if (this.streams.errorsObserved) this.streams.error(error);
+    else this.streams.warnOnce('KAFKA_FD_HANDLER_FAILED', `${this.name}: ${error.message}`, `${p.topic}/${p.partition}`);
+  }
+
+  private partitionState(topic: string, partition: number): PartitionState {
+    const key = `${topic}\u0000${partition}`;
+    let p = this.partitions.get(key);
+    if (!p) {
+      p = new PartitionState(topic, partition);
+      this.partitions.set(key, p);
+    }
+    return p;
+  }
+
+  private async idleOrTimeout(states: PartitionState[], timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = timeoutMs === Infinity ? new Promise<void>(() => undefined)
+      : new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.min(timeoutMs, 2 ** 31 - 1))));
+    await Promise.race([Promise.all(states.map((p) => p.idle())), limit]);
+    clearTimeout(timer);
+  }
+
+  private pauseResume(pause: boolean, partitions: readonly TopicPartition[]): void {
+    const refused = this.refusal();
+    if (refused) throw refused;
+    if (!Array.isArray(partitions)) throw new KafkaFdError('pause/resume take an array of { topic, partition }', { code: 'ERR__INVALID_ARG' });
+    const err = this.native.pause(pause, partitions.map((p) => p.topic), partitions.map((p) => p.partition));
+    if (err !== 0) throw nativeError(err, pause ? 'pause' : 'resume');
+  }
+
+  private refusal(): KafkaFdError | undefined {
+    return this.state !== 'open' ? this.closedError() : this.streams.fatalError;
+  }
+
+  private closedError(): KafkaFdError {
+    return new KafkaFdError(`consumer ${this.name} is ${this.state === 'closed' ? 'closed' : 'closing'}; create a new Consumer`, { code: 'ERR__STATE' });
+  }
+}

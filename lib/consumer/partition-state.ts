@@ -1,0 +1,56 @@
+import type { ConsumedMessage } from './types';
+
+/**
+ * One assigned partition's messages waiting for its handler, in order (a queue with a moving head: O(1)
+ * per message), and whether its handler runs, failed or was revoked.
+ */
+export class PartitionState {
+  running = false;
+  /** Its handler threw: the partition is paused and takes no more messages until reassigned. */
+  stopped = false;
+  revoked = false;
+  private items: ConsumedMessage[] = [];
+  private head = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(readonly topic: string, readonly partition: number) {}
+
+  get pending(): number {
+    return this.items.length - this.head;
+  }
+
+  push(m: ConsumedMessage): void {
+    this.items.push(m);
+  }
+
+  take(max: number): ConsumedMessage[] {
+    const n = Math.min(max, this.pending);
+    const out = this.items.slice(this.head, this.head + n);
+    this.head += n;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    }
+    return out;
+  }
+
+  /** Drops what waits; returns how many were dropped (their credit goes back). */
+  dropAll(): number {
+    const n = this.pending;
+    this.items = [];
+    this.head = 0;
+    return n;
+  }
+
+  /** Resolves once no handler runs for this partition. */
+  idle(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  settled(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,71 @@
+import type { KafkaConfig } from '../config/kafka-config';
+import type { PollingOptions } from '../client/polling';
+
+/** A topic's partition. */
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** A message as a handler gets it. */
+export interface ConsumedMessage {
+  topic: string;
+  partition: number;
+  /** The message's offset. A number: exact up to 2^53, which no partition reaches in practice. */
+  offset: number;
+  /** ms since the epoch, -1 when unknown. */
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Headers by name; a name sent more than once has an array of values. */
+  headers: Record<string, Buffer | null | Array<Buffer | null>>;
+}
+
+/** What `eachBatch` gets: the messages of one partition, in order. */
+export interface ConsumedBatch {
+  topic: string;
+  partition: number;
+  messages: ConsumedMessage[];
+}
+
+/** Options of {@link Consumer.run}. */
+export interface RunOptions {
+  /** Called for each message, one at a time per partition; the next message of the partition waits for
+   * its promise. Its offset is stored (and then committed) once it resolves. */
+  eachMessage?: (message: ConsumedMessage) => unknown;
+  /** Called with what has arrived for a partition, in order; the offsets are stored once it resolves. */
+  eachBatch?: (batch: ConsumedBatch) => unknown;
+  /** Partitions processed at once (default 1); order is kept within a partition. */
+  partitionsConcurrently?: number;
+}
+
+/** A change of the consumer's assignment, on `rebalances$`. */
+export interface Rebalance {
+  type: 'assign' | 'revoke';
+  partitions: TopicPartition[];
+  /** The revoked partitions were already given to another member (their offsets can no longer be committed). */
+  lost: boolean;
+}
+
+/** Options of a {@link Consumer}. */
+export interface ConsumerOptions {
+  /** librdkafka configuration; `group.id` is required. Defaults that differ from librdkafka's:
+   * `partition.assignment.strategy` cooperative-sticky, `enable.auto.offset.store` false (offsets are stored
+   * after the handler), `queued.max.messages.kbytes` 16384 (less prefetched memory per consumer). */
+  kafka: KafkaConfig;
+  /** fd mode only: the poller to join (the global one when left out). */
+  polling?: Omit<PollingOptions, 'mode'>;
+  /** Messages handed to JS and not yet processed, at most (default 1000). With none left librdkafka's queue
+   * is not drained and it stops fetching by itself: backpressure without pause. */
+  maxInFlight?: number;
+  /** How long a revoke waits for the handlers of the revoked partitions (default 30000 ms). */
+  rebalanceTimeoutMs?: number;
+  /** A name for logs (librdkafka's `client.id` is used when left out). */
+  name?: string;
+}
+
+/** Options of {@link Consumer.close}. */
+export interface ConsumerCloseOptions {
+  /** How long close waits for handlers and for leaving the group (default 30000 ms; `Infinity`: no limit). */
+  timeoutMs?: number;
+}

@@ -1,0 +1,343 @@
+#include "consumer.h"
+
+#include <cstring>
+
+#include "kafka_error.h"
+#include "poller.h"
+#include "util/js_call.h"
+
+namespace kafka_fd {
+
+namespace {
+
+napi_value BytesOrNull(Napi::Env env, bool null, const std::string& bytes) {
+  if (null) return env.Null();
+  return Napi::Buffer<char>::Copy(env, bytes.data(), bytes.size());
+}
+
+}  // namespace
+
+Napi::Function Consumer::Init(Napi::Env env) {
+  std::vector<Method> methods = ClientMethods();
+  methods.push_back(InstanceMethod("subscribe", &Consumer::Subscribe));
+  methods.push_back(InstanceMethod("unsubscribe", &Consumer::Unsubscribe));
+  methods.push_back(InstanceMethod("credit", &Consumer::Credit));
+  methods.push_back(InstanceMethod("rebalanceDone", &Consumer::RebalanceDone));
+  methods.push_back(InstanceMethod("storeOffsets", &Consumer::StoreOffsets));
+  methods.push_back(InstanceMethod("commit", &Consumer::CommitJs));
+  methods.push_back(InstanceMethod("pause", &Consumer::PauseJs));
+  methods.push_back(InstanceMethod("closeConsumer", &Consumer::CloseConsumer));
+  methods.push_back(InstanceMethod("consumerClosed", &Consumer::ConsumerClosed));
+  return DefineClass(env, "NativeConsumer", methods);
+}
+
+Consumer::Consumer(const Napi::CallbackInfo& info) : ClientWrap<Consumer>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsObject())
+    throw Napi::TypeError::New(env, "NativeConsumer(config: string[], sink: object)");
+  Napi::Object sink = info[1].As<Napi::Object>();
+  on_messages_ = Napi::Weak(sink.Get("onMessages").As<Napi::Function>());
+  on_rebalance_ = Napi::Weak(sink.Get("onRebalance").As<Napi::Function>());
+  on_commit_ = Napi::Weak(sink.Get("onCommit").As<Napi::Function>());
+  held_ = {&on_messages_, &on_rebalance_, &on_commit_};
+  Open(env, info[0], sink, RD_KAFKA_CONSUMER, "KafkaFdConsumer");
+}
+
+Consumer::~Consumer() {
+  Drop();
+}
+
+void Consumer::Configure(rd_kafka_conf_t* conf) {
+  // Everything arrives as events on the consumer queue; no C callbacks.
+  rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_OFFSET_COMMIT | RD_KAFKA_EVENT_ERROR |
+                                     RD_KAFKA_EVENT_LOG | RD_KAFKA_EVENT_STATS);
+}
+
+void Consumer::AfterOpen() {
+  // The main queue (errors, logs, statistics) is forwarded into the consumer queue: io events must be
+  // enabled on the queue that is polled, and one eventfd then wakes for both.
+  rd_kafka_poll_set_consumer(rk_);
+  consumer_queue_ = rd_kafka_queue_get_consumer(rk_);
+}
+
+void Consumer::ReleaseHandles() {
+  if (pending_rebalance_ != nullptr) rd_kafka_event_destroy(pending_rebalance_);
+  pending_rebalance_ = nullptr;
+  if (consumer_queue_ != nullptr) rd_kafka_queue_destroy(consumer_queue_);
+  consumer_queue_ = nullptr;
+}
+
+bool Consumer::HasQueuedEvents() {
+  return consumer_queue_ != nullptr && !closing_ && rd_kafka_queue_length(consumer_queue_) > 0;
+}
+
+void Consumer::Wake() {
+  if (poller_ && !destroyed_) poller_->Wake(this);
+}
+
+PollTarget::Served Consumer::ServeNative(uint64_t deadline_ns) {
+  Served served;
+  if (Stopped() || consumer_queue_ == nullptr) return served;
+  // With no credit, or a rebalance waiting for JS, the queue is left as it is: Wake() serves it again. A
+  // poll that does not happen does not count for max.poll.interval.ms, as Kafka means it.
+  while (pending_rebalance_ == nullptr && (credit_ > 0 || leaving_)) {
+    rd_kafka_event_t* ev = rd_kafka_queue_poll(consumer_queue_, 0);
+    if (ev == nullptr) return served;
+    served.events++;
+    TakeEvent(ev);
+    if (NowNs() >= deadline_ns) {
+      served.done = false;
+      return served;
+    }
+  }
+  return served;
+}
+
+void Consumer::TakeEvent(rd_kafka_event_t* ev) {
+  switch (rd_kafka_event_type(ev)) {
+    case RD_KAFKA_EVENT_FETCH: {
+      const rd_kafka_message_t* m;
+      while ((m = rd_kafka_event_message_next(ev)) != nullptr) {
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          OnError(m->err, rd_kafka_message_errstr(m));
+          continue;
+        }
+        Message out;
+        out.topic = rd_kafka_topic_name(m->rkt);
+        out.partition = m->partition;
+        out.offset = m->offset;
+        rd_kafka_timestamp_type_t type;
+        out.timestamp = rd_kafka_message_timestamp(m, &type);
+        out.key_null = m->key == nullptr;
+        if (m->key != nullptr) out.key.assign(static_cast<const char*>(m->key), m->key_len);
+        out.value_null = m->payload == nullptr;
+        if (m->payload != nullptr) out.value.assign(static_cast<const char*>(m->payload), m->len);
+        rd_kafka_headers_t* hdrs = nullptr;
+        if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs != nullptr) {
+          const char* name;
+          const void* value;
+          size_t size;
+          for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; i++)
+            out.headers.push_back({name, {value == nullptr, value == nullptr ? std::string() : std::string(static_cast<const char*>(value), size)}});
+        }
+        messages_.push_back(std::move(out));
+        credit_--;
+      }
+      break;
+    }
+    case RD_KAFKA_EVENT_REBALANCE: {
+      Rebalance r;
+      r.assign = rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+      r.lost = !r.assign && rd_kafka_assignment_lost(rk_) != 0;
+      const rd_kafka_topic_partition_list_t* parts = rd_kafka_event_topic_partition_list(ev);
+      for (int i = 0; parts != nullptr && i < parts->cnt; i++) r.partitions.push_back({parts->elems[i].topic, parts->elems[i].partition});
+      pending_rebalance_ = ev;  // applied by RebalanceDone, once JS has finished with the revoked partitions
+      rebalances_.push_back(std::move(r));
+      return;
+    }
+    case RD_KAFKA_EVENT_OFFSET_COMMIT:
+      commits_.push_back({static_cast<double>(reinterpret_cast<uintptr_t>(rd_kafka_event_opaque(ev))), rd_kafka_event_error(ev)});
+      break;
+    case RD_KAFKA_EVENT_ERROR:
+      OnError(rd_kafka_event_error(ev), rd_kafka_event_error_string(ev));
+      break;
+    case RD_KAFKA_EVENT_LOG: {
+      const char *fac, *text;
+      int level;
+      if (rd_kafka_event_log(ev, &fac, &text, &level) == 0) OnLog(level, fac, text);
+      break;
+    }
+    case RD_KAFKA_EVENT_STATS: {
+      const char* json = rd_kafka_event_stats(ev);
+      if (json != nullptr) OnStats(json, strlen(json));
+      break;
+    }
+    default:
+      break;
+  }
+  rd_kafka_event_destroy(ev);
+}
+
+bool Consumer::DispatchOwn(Napi::Env env, Napi::Object recv, size_t max, PollerMetrics* metrics, Dispatched* out) {
+  napi_async_context context = *async_context_;
+  size_t n = std::min(max, messages_.size());
+  if (n > 0) {
+    // One array of message objects per batch; topic names are shared within it.
+    Napi::Array batch = Napi::Array::New(env, n);
+    std::string last_topic;
+    Napi::String topic;
+    for (size_t i = 0; i < n; i++) {
+      const Message& m = messages_[i];
+      if (topic.IsEmpty() || m.topic != last_topic) {
+        last_topic = m.topic;
+        topic = Napi::String::New(env, m.topic);
+      }
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("topic", topic);
+      o.Set("partition", m.partition);
+      o.Set("offset", static_cast<double>(m.offset));  // exact up to 2^53
+      o.Set("timestamp", static_cast<double>(m.timestamp));
+      o.Set("key", BytesOrNull(env, m.key_null, m.key));
+      o.Set("value", BytesOrNull(env, m.value_null, m.value));
+      if (!m.headers.empty()) {
+        Napi::Array pairs = Napi::Array::New(env, m.headers.size());
+        for (size_t h = 0; h < m.headers.size(); h++) {
+          Napi::Array pair = Napi::Array::New(env, 2);
+          pair.Set(0u, m.headers[h].first);
+          pair.Set(1u, Napi::Value(env, BytesOrNull(env, m.headers[h].second.first, m.headers[h].second.second)));
+          pairs.Set(static_cast<uint32_t>(h), pair);
+        }
+        o.Set("headers", pairs);
+      }
+      batch.Set(static_cast<uint32_t>(i), o);
+    }
+    messages_.erase(messages_.begin(), messages_.begin() + static_cast<std::ptrdiff_t>(n));
+    out->reports = n;
+    CountBatch(metrics, n);
+    napi_value arg = batch;
+    if (!CallJs(env, recv, on_messages_.Value(), 1, &arg, context)) return false;
+  }
+  // A rebalance follows the messages fetched before it.
+  if (messages_.empty() && !rebalances_.empty()) {
+    Rebalance r = std::move(rebalances_.front());
+    rebalances_.pop_front();
+    Napi::Array parts = Napi::Array::New(env, r.partitions.size());
+    for (size_t i = 0; i < r.partitions.size(); i++) {
+      Napi::Object p = Napi::Object::New(env);
+      p.Set("topic", r.partitions[i].first);
+      p.Set("partition", r.partitions[i].second);
+      parts.Set(static_cast<uint32_t>(i), p);
+    }
+    napi_value args[] = {Napi::Boolean::New(env, r.assign), parts, Napi::Boolean::New(env, r.lost)};
+    out->any = true;
+    if (!CallJs(env, recv, on_rebalance_.Value(), 3, args, context)) return false;
+  }
+  while (!commits_.empty()) {
+    Commit c = commits_.front();
+    commits_.pop_front();
+    napi_value args[] = {Napi::Number::New(env, c.id), Napi::Number::New(env, c.err)};
+    out->any = true;
+    if (!CallJs(env, recv, on_commit_.Value(), 2, args, context)) return false;
+  }
+  return true;
+}
+
+Napi::Value Consumer::Subscribe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (Stopped()) return Napi::Number::New(env, RD_KAFKA_RESP_ERR__STATE);
+  Napi::Array topics = info[0].As<Napi::Array>();
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(topics.Length()));
+  for (uint32_t i = 0; i < topics.Length(); i++) {
+    std::string t = topics.Get(i).ToString();
+    rd_kafka_topic_partition_list_add(list, t.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    subscribed_ = true;
+    KeepAliveIf(true);
+    Wake();
+  }
+  return Napi::Number::New(env, err);
+}
+
+Napi::Value Consumer::Unsubscribe(const Napi::CallbackInfo& info) {
+  if (Stopped()) return Napi::Number::New(info.Env(), RD_KAFKA_RESP_ERR__STATE);
+  rd_kafka_resp_err_t err = rd_kafka_unsubscribe(rk_);
+  return Napi::Number::New(info.Env(), err);
+}
+
+Napi::Value Consumer::Credit(const Napi::CallbackInfo& info) {
+  bool was_empty = credit_ <= 0;
+  credit_ += info[0].As<Napi::Number>().DoubleValue();
+  if (was_empty && credit_ > 0) Wake();
+  return info.Env().Undefined();
+}
+
+Napi::Value Consumer::RebalanceDone(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (pending_rebalance_ == nullptr || rk_ == nullptr) return Napi::Number::New(env, 0);
+  bool assign = rd_kafka_event_error(pending_rebalance_) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+  const rd_kafka_topic_partition_list_t* parts = rd_kafka_event_topic_partition_list(pending_rebalance_);
+  bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk_), "COOPERATIVE") == 0;
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_error_t* error = nullptr;
+  if (cooperative) {
+    error = assign ? rd_kafka_incremental_assign(rk_, parts) : rd_kafka_incremental_unassign(rk_, parts);
+  } else {
+    err = rd_kafka_assign(rk_, assign ? parts : nullptr);
+  }
+  if (error != nullptr) {
+    err = rd_kafka_error_code(error);
+    rd_kafka_error_destroy(error);
+  }
+  rd_kafka_event_destroy(pending_rebalance_);
+  pending_rebalance_ = nullptr;
+  Wake();
+  return Napi::Number::New(env, err);
+}
+
+// (topics, partitions, ...offsets): a list from parallel arrays at info[first].
+rd_kafka_topic_partition_list_t* Consumer::PartitionList(const Napi::CallbackInfo& info, size_t first, bool with_offsets) {
+  Napi::Array topics = info[first].As<Napi::Array>();
+  Napi::Array partitions = info[first + 1].As<Napi::Array>();
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(topics.Length()));
+  for (uint32_t i = 0; i < topics.Length(); i++) {
+    std::string t = topics.Get(i).ToString();
+    rd_kafka_topic_partition_t* tp =
+        rd_kafka_topic_partition_list_add(list, t.c_str(), partitions.Get(i).As<Napi::Number>().Int32Value());
+    if (with_offsets) tp->offset = info[first + 2].As<Napi::Array>().Get(i).As<Napi::Number>().Int64Value();
+  }
+  return list;
+}
+
+Napi::Value Consumer::StoreOffsets(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (Stopped()) return Napi::Number::New(env, RD_KAFKA_RESP_ERR__STATE);
+  rd_kafka_topic_partition_list_t* list = PartitionList(info, 0, true);
+  // ERR__STATE for a partition no longer assigned: a revoked partition's offsets are never stored.
+  rd_kafka_resp_err_t err = rd_kafka_offsets_store(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  return Napi::Number::New(env, err);
+}
+
+Napi::Value Consumer::CommitJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (Stopped()) return Napi::Number::New(env, RD_KAFKA_RESP_ERR__STATE);
+  double id = info[0].As<Napi::Number>().DoubleValue();
+  // Asynchronous: the result comes back as an OFFSET_COMMIT event on the consumer queue, with the id.
+  rd_kafka_resp_err_t err =
+      rd_kafka_commit_queue(rk_, nullptr, consumer_queue_, nullptr, reinterpret_cast<void*>(static_cast<uintptr_t>(id)));
+  return Napi::Number::New(env, err);
+}
+
+Napi::Value Consumer::PauseJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (Stopped()) return Napi::Number::New(env, RD_KAFKA_RESP_ERR__STATE);
+  bool pause = info[0].ToBoolean();
+  rd_kafka_topic_partition_list_t* list = PartitionList(info, 1, false);
+  rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(rk_, list) : rd_kafka_resume_partitions(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  return Napi::Number::New(env, err);
+}
+
+Napi::Value Consumer::CloseConsumer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (Stopped()) return Napi::Number::New(env, RD_KAFKA_RESP_ERR__STATE);
+  leaving_ = true;
+  rd_kafka_error_t* error = rd_kafka_consumer_close_queue(rk_, consumer_queue_);
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (error != nullptr) {
+    err = rd_kafka_error_code(error);
+    rd_kafka_error_destroy(error);
+  }
+  Wake();
+  return Napi::Number::New(env, err);
+}
+
+Napi::Value Consumer::ConsumerClosed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), rk_ == nullptr || rd_kafka_consumer_closed(rk_) != 0);
+}
+
+}  // namespace kafka_fd

@@ -375,11 +375,10 @@ export class Consumer {
   }
 
   private async idleOrTimeout(states: PartitionState[], timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const limit = timeoutMs === Infinity ? new Promise<void>(() => undefined)
-      : new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.min(timeoutMs, 2 ** 31 - 1))));
+    let cancel: () => void = () => undefined;
+    const limit = new Promise<void>((resolve) => (cancel = startTimer(timeoutMs, resolve)));
     await Promise.race([Promise.all(states.map((p) => p.idle())), limit]);
-    clearTimeout(timer);
+    cancel();
   }
 
   private pauseResume(pause: boolean, partitions: readonly TopicPartition[]): void {

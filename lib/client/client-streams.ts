@@ -49,6 +49,12 @@ export class ClientStreams {
     this.errorsSubject.next(error);
   }
 
+  /** An error the user must hear of: on `errors$` when it has a subscriber, else as a process warning once. */
+  report(error: KafkaFdError, warning: string, detail?: string): void {
+    if (this.errorsSubject.observed) this.errorsSubject.next(error);
+    else this.warnOnce(warning, `${this.name()}: ${error.message}`, detail);
+  }
+
   /** What the client knows of its state, cheaply (no subscription needed). */
   health(closed: boolean): ClientHealth {
     return { closed, fatal: this.fatalError?.message, brokersDown: this.brokersDown };

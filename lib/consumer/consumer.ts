@@ -9,9 +9,13 @@ import type { Poller } from '../poller/poller';
 import { checkTopic } from '../producer/validate';
 import { checkTimeout, startTimer } from '../util/timeout';
 import { PartitionState } from './partition-state';
+import { PollIntervalWatchdog } from './poll-interval';
 import type {
   ConsumedMessage, ConsumerCloseOptions, ConsumerOptions, Rebalance, RunOptions, TopicPartition,
 } from './types';
+
+/** How long close() keeps serving the group's leave past its timeout (see doClose). */
+const LEAVE_GRACE_MS = 5000;
 
 /** Messages one handler run takes before the partition yields to the others waiting. */
 const RUN_SLICE = 100;
@@ -33,6 +37,14 @@ function headersOf(pairs: Array<[string, Buffer | null]> | undefined): ConsumedM
 function nativeError(err: number, what: string): KafkaFdError {
   const [name, description] = describeError(err);
   return new KafkaFdError(`${what}: ${name}: ${description}`, { code: name });
+}
+
+function checkTopicPartition(tp: TopicPartition): KafkaFdError | undefined {
+  if (!tp || typeof tp !== 'object') return new KafkaFdError('pause/resume take { topic, partition } objects', { code: 'ERR__INVALID_ARG' });
+  if (!Number.isInteger(tp.partition) || tp.partition < 0 || tp.partition > 0x7fffffff) {
+    return new KafkaFdError(`partition must be an integer >= 0, got ${String(tp.partition)}`, { code: 'ERR__INVALID_ARG' });
+  }
+  return checkTopic(tp.topic);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -72,7 +84,21 @@ export class Consumer {
   private closePromise: Promise<void> | undefined;
   private nextCommitId = 1;
   private subscribed = false;
+  private topics: string[] = [];
+  /** Partitions whose handler runs now, revoked ones included (what the watchdog looks at). */
+  private readonly running = new Set<PartitionState>();
+  private readonly watchdog: PollIntervalWatchdog;
+  /** Out of the group after a handler overran max.poll.interval.ms; back once the running handlers finish. */
+  private evicted = false;
   private readonly commits = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
+
+  /** What the addon calls; the addon holds it weakly while idle, so the consumer must hold it. */
+  private readonly sink = {
+    onEvent: (kind: number, code: number, name: string, text: string, fatal: boolean) => this.streams.onEvent(kind, code, name, text, fatal),
+    onMessages: (batch: unknown[]) => this.onMessages(batch as RawMessage[]),
+    onRebalance: (assign: boolean, partitions: TopicPartition[], lost: boolean) => void this.onRebalance(assign, partitions, lost),
+    onCommit: (id: number, err: number) => this.onCommit(id, err),
+  };
 
   constructor(options: ConsumerOptions) {
     if (!options || typeof options !== 'object' || !options.kafka || typeof options.kafka !== 'object') {
@@ -100,16 +126,13 @@ export class Consumer {
       'enable.auto.offset.store': false,
     };
     try {
-      this.native = new (native().NativeConsumer)(flattenConfig(kafka), {
-        onEvent: (kind, code, name, text, fatal) => this.streams.onEvent(kind, code, name, text, fatal),
-        onMessages: (batch) => this.onMessages(batch as RawMessage[]),
-        onRebalance: (assign, partitions, lost) => void this.onRebalance(assign, partitions, lost),
-        onCommit: (id, err) => this.onCommit(id, err),
-      });
+      this.native = new (native().NativeConsumer)(flattenConfig(kafka), this.sink);
     } catch (e) {
       throw this.streams.clean(e);
     }
     this.name = options.name ?? this.native.name();
+    const maxPollMs = Number(options.kafka['max.poll.interval.ms'] ?? 300000);
+    this.watchdog = new PollIntervalWatchdog(maxPollMs, () => this.running, (p, ranMs) => this.evict(p, ranMs, maxPollMs));
     this.native.attach(this.poller.native);
     this.native.credit(this.maxInFlight);
   }
@@ -148,6 +171,7 @@ export class Consumer {
     const err = this.native.subscribe([...list]);
     if (err !== 0) return Promise.reject(nativeError(err, 'subscribe'));
     this.subscribed = true;
+    this.topics = [...list];
     return Promise.resolve();
   }
 
@@ -165,6 +189,7 @@ export class Consumer {
     }
     this.handlers = options;
     this.concurrency = partitionsConcurrently;
+    this.watchdog.start();
     this.schedule();
     return Promise.resolve();
   }
@@ -233,19 +258,30 @@ export class Consumer {
 
   private async doClose(timeoutMs: number): Promise<void> {
     this.state = 'closing';
+    this.watchdog.stop();
     const deadline = Date.now() + timeoutMs;
     // Handlers in flight finish (a close from inside one does not wait for itself: it runs after it).
     await new Promise((resolve) => setImmediate(resolve));
     await this.idleOrTimeout([...this.partitions.values()], timeoutMs);
-    if (this.subscribed) {
+    // Out of time (handlers stuck): no commit of our own; with auto-commit the leave commits what is stored.
+    if (this.subscribed && deadline > Date.now()) {
       try {
-        await this.commit({ timeoutMs: Math.max(0, deadline - Date.now()) });
+        await this.commit({ timeoutMs: deadline - Date.now() });
       } catch (e) {
         if (this.streams.errorsObserved) this.streams.error(e as KafkaFdError);
       }
     }
     if (this.native.closeConsumer() === 0) {
-      while (!this.native.consumerClosed() && Date.now() < deadline) await sleep(5);
+      // The leave is served through the fd, also past the deadline for a few seconds: a handle destroyed
+      // halfway through leaving would hold a threadpool thread until librdkafka's own timeouts.
+      const leaveBy = Math.max(deadline, Date.now() + LEAVE_GRACE_MS);
+      while (!this.native.consumerClosed() && Date.now() < leaveBy) await sleep(5);
+      if (!this.native.consumerClosed()) {
+        this.streams.report(
+          new KafkaFdError(`close: the group's leave did not complete within ${LEAVE_GRACE_MS} ms past the timeout; destroying anyway`, { code: 'ERR__TIMED_OUT' }),
+          'KAFKA_FD_LEAVE_TIMEOUT',
+        );
+      }
     }
     await this.native.close();
     while (this.native.dispatchPending() > 0) await new Promise((resolve) => setImmediate(resolve));
@@ -259,7 +295,12 @@ export class Consumer {
   // --- from the poller ---------------------------------------------------------------------------------
 
   private onMessages(batch: RawMessage[]): void {
-    if (this.state !== 'open') return; // closing: not processed, not stored
+    if (this.state !== 'open') {
+      // Closing: not processed, not stored; the credit goes back, or the queue would not be served again and
+      // the answers close waits for (the commit, the group's leave) would never be read.
+      this.native.credit(batch.length);
+      return;
+    }
     let dropped = 0;
     for (const raw of batch) {
       const p = this.partitionState(raw.topic, raw.partition);
@@ -275,7 +316,9 @@ export class Consumer {
 
   private async onRebalance(assign: boolean, partitions: TopicPartition[], lost: boolean): Promise<void> {
     const tps = partitions.map((p) => ({ topic: p.topic, partition: p.partition }));
-    if (this.rebalanceSubject.observed) this.rebalanceSubject.next({ type: assign ? 'assign' : 'revoke', partitions: tps, lost });
+    // Evicted: the partitions are someone else's already; nothing waits for their handlers.
+    const gone = lost || (!assign && this.evicted);
+    if (this.rebalanceSubject.observed) this.rebalanceSubject.next({ type: assign ? 'assign' : 'revoke', partitions: tps, lost: gone });
     if (assign) {
       for (const tp of tps) {
         const p = this.partitionState(tp.topic, tp.partition);
@@ -294,7 +337,8 @@ export class Consumer {
       dropped += p.dropAll();
     }
     if (dropped > 0) this.native.credit(dropped);
-    await this.idleOrTimeout(states, this.rebalanceTimeoutMs);
+    // While closing, close() has waited for the handlers (the addon applies the leave's revoke itself).
+    if (!gone && this.state === 'open') await this.idleOrTimeout(states, this.rebalanceTimeoutMs);
     for (const p of states) if (p.revoked) this.partitions.delete(`${p.topic}\u0000${p.partition}`);
     this.native.rebalanceDone();
   }
@@ -317,26 +361,38 @@ export class Consumer {
     if (!this.handlers || this.state !== 'open') return;
     for (const p of this.partitions.values()) {
       if (this.active >= this.concurrency) return;
-      if (!p.running && !p.stopped && !p.revoked && p.pending > 0) void this.runPartition(p);
+      if (!p.running && !p.stopped && !p.revoked && !p.paused && p.pending > 0) void this.runPartition(p);
     }
   }
 
   private async runPartition(p: PartitionState): Promise<void> {
     p.running = true;
+    this.running.add(p);
     this.active++;
     const { eachMessage, eachBatch } = this.handlers!;
     let handled = 0;
     try {
-      while (p.pending > 0 && !p.stopped && !p.revoked && this.state === 'open' && handled < RUN_SLICE) {
+      while (p.pending > 0 && !p.stopped && !p.revoked && !p.paused && this.state === 'open' && handled < RUN_SLICE) {
         const messages = p.take(eachBatch ? p.pending : 1);
+        p.since = Date.now();
         try {
           if (eachBatch) await eachBatch({ topic: p.topic, partition: p.partition, messages });
           else await eachMessage!(messages[0]);
         } catch (e) {
-          this.fail(p, e, messages.length);
+          if (p.revoked) this.native.credit(messages.length);
+          else this.fail(p, e, messages.length);
           break;
+        } finally {
+          p.since = 0;
         }
         handled += messages.length;
+        if (p.revoked) {
+          // Revoked while the handler ran (its wait timed out, or the member was evicted): the partition may be
+          // assigned here again already, so storing this offset could move it backwards. The next owner
+          // processes the message again (at-least-once).
+          this.native.credit(messages.length);
+          break;
+        }
         // Stored after the handler, in order: every earlier message of the partition is done too. A
         // partition revoked meanwhile refuses the store (ERR__STATE): its offsets belong to the next owner.
         this.native.storeOffsets([p.topic], [p.partition], [messages[messages.length - 1].offset + 1]);
@@ -344,10 +400,47 @@ export class Consumer {
       }
     } finally {
       p.running = false;
+      this.running.delete(p);
       this.active--;
       p.settled();
       this.schedule();
     }
+  }
+
+  /**
+   * A handler overran max.poll.interval.ms: the member leaves the group as a poll-loop consumer would be
+   * evicted (its partitions go to the others at once, reported as lost), and rejoins once every handler
+   * running now has finished, as that consumer would on its next poll.
+   */
+  private evict(p: PartitionState, ranMs: number, maxPollMs: number): void {
+    if (this.evicted || this.state !== 'open') return;
+    this.evicted = true;
+    const error = new KafkaFdError(
+      `handler for ${p.topic} [${p.partition}] has run for ${ranMs} ms, longer than max.poll.interval.ms ` +
+        `(${maxPollMs}): the consumer leaves the group and rejoins once its running handlers finish`,
+      { code: 'ERR__MAX_POLL_EXCEEDED' },
+    );
+    this.streams.report(error, 'KAFKA_FD_MAX_POLL_EXCEEDED', `${p.topic}/${p.partition}`);
+    const err = this.native.unsubscribe();
+    if (err !== 0) {
+      this.evicted = false;
+      this.streams.report(nativeError(err, 'leaving the group'), 'KAFKA_FD_EVICT_FAILED');
+      return;
+    }
+    void Promise.all([...this.running].map((r) => r.idle())).then(() => this.rejoin());
+  }
+
+  private rejoin(tries = 0): void {
+    if (this.state !== 'open' || !this.evicted) return;
+    // The revoke that follows unsubscribe is handled first (its partitions' states are then gone), so that the
+    // next assignment starts clean; a few seconds at most.
+    if (this.partitions.size > 0 && tries < 250) {
+      setTimeout(() => this.rejoin(tries + 1), 20);
+      return;
+    }
+    this.evicted = false;
+    const err = this.native.subscribe(this.topics);
+    if (err !== 0) this.streams.report(nativeError(err, 'rejoining the group'), 'KAFKA_FD_REJOIN_FAILED');
   }
 
   /** A handler threw: the partition stops (paused, its waiting messages dropped), the error goes to errors$. */
@@ -360,8 +453,7 @@ export class Consumer {
         `failed message (${(cause as Error)?.message ?? String(cause)})`,
       { code: 'ERR__APPLICATION', cause },
     );
-    if (this.streams.errorsObserved) this.streams.error(error);
-    else this.streams.warnOnce('KAFKA_FD_HANDLER_FAILED', `${this.name}: ${error.message}`, `${p.topic}/${p.partition}`);
+    this.streams.report(error, 'KAFKA_FD_HANDLER_FAILED', `${p.topic}/${p.partition}`);
   }
 
   private partitionState(topic: string, partition: number): PartitionState {
@@ -385,8 +477,16 @@ export class Consumer {
     const refused = this.refusal();
     if (refused) throw refused;
     if (!Array.isArray(partitions)) throw new KafkaFdError('pause/resume take an array of { topic, partition }', { code: 'ERR__INVALID_ARG' });
+    const refusedTp = partitions.map((tp) => checkTopicPartition(tp)).find(Boolean);
+    if (refusedTp) throw refusedTp;
     const err = this.native.pause(pause, partitions.map((p) => p.topic), partitions.map((p) => p.partition));
     if (err !== 0) throw nativeError(err, pause ? 'pause' : 'resume');
+    // Messages fetched already wait in JS too: librdkafka resumes after the last one it handed over.
+    for (const tp of partitions) {
+      const state = this.partitions.get(`${tp.topic}\u0000${tp.partition}`);
+      if (state) state.paused = pause;
+    }
+    if (!pause) this.schedule();
   }
 
   private refusal(): KafkaFdError | undefined {

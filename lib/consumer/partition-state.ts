@@ -6,9 +6,13 @@ import type { ConsumedMessage } from './types';
  */
 export class PartitionState {
   running = false;
+  /** When the handler running now started (Date.now()), 0 when none runs: the poll-interval watchdog reads it. */
+  since = 0;
   /** Its handler threw: the partition is paused and takes no more messages until reassigned. */
   stopped = false;
   revoked = false;
+  /** Paused by the user: its messages wait (already fetched ones too) until resumed. */
+  paused = false;
   private items: ConsumedMessage[] = [];
   private head = 0;
   private idleWaiters: Array<() => void> = [];

@@ -162,6 +162,7 @@ PollTarget::Dispatched Client::Dispatch(size_t max, PollerMetrics* metrics) {
     // The JS client was collected (nothing was in flight, or the sink would be strong); its finalizer is
     // on its way. Events (logs, stats) have nobody left to tell.
     events_.Clear();
+    DropOwnPending();
     return {};
   }
   // Raw calls (util/js_call.h): this runs from the poller's pass or a poll thread's hand-off, where a

@@ -73,6 +73,8 @@ class Client : public PollTarget, public Closable {
     return true;
   }
   virtual bool HasOwnPending() { return false; }
+  // The JS client was collected: what waits for it has nobody to go to (or HasPending would stay true).
+  virtual void DropOwnPending() {}
   virtual bool Busy() { return false; }     // work in flight
   virtual void BeforeDestroy() {}           // off the JS thread (close) or at teardown: e.g. purge
   virtual void ReleaseHandles() {}          // before rd_kafka_destroy: e.g. topic handles

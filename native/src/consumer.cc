@@ -132,9 +132,15 @@ void Consumer::TakeEvent(rd_kafka_event_t* ev) {
       r.lost = !r.assign && rd_kafka_assignment_lost(rk_) != 0;
       const rd_kafka_topic_partition_list_t* parts = rd_kafka_event_topic_partition_list(ev);
       for (int i = 0; parts != nullptr && i < parts->cnt; i++) r.partitions.push_back({parts->elems[i].topic, parts->elems[i].partition});
-      pending_rebalance_ = ev;  // applied by RebalanceDone, once JS has finished with the revoked partitions
       rebalances_.push_back(std::move(r));
-      return;
+      if (!leaving_) {
+        pending_rebalance_ = ev;  // applied by RebalanceDone, once JS has finished with the revoked partitions
+        return;
+      }
+      // Leaving the group: close waited for the handlers already, and the leave cannot complete (nor the
+      // handle be destroyed) while a revoke waits for an assign call.
+      ApplyRebalance(ev);
+      break;
     }
     case RD_KAFKA_EVENT_OFFSET_COMMIT:
       commits_.push_back({static_cast<double>(reinterpret_cast<uintptr_t>(rd_kafka_event_opaque(ev))), rd_kafka_event_error(ev)});
@@ -258,8 +264,16 @@ Napi::Value Consumer::Credit(const Napi::CallbackInfo& info) {
 Napi::Value Consumer::RebalanceDone(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (pending_rebalance_ == nullptr || rk_ == nullptr) return Napi::Number::New(env, 0);
-  bool assign = rd_kafka_event_error(pending_rebalance_) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
-  const rd_kafka_topic_partition_list_t* parts = rd_kafka_event_topic_partition_list(pending_rebalance_);
+  rd_kafka_resp_err_t err = ApplyRebalance(pending_rebalance_);
+  rd_kafka_event_destroy(pending_rebalance_);
+  pending_rebalance_ = nullptr;
+  Wake();
+  return Napi::Number::New(env, err);
+}
+
+rd_kafka_resp_err_t Consumer::ApplyRebalance(rd_kafka_event_t* ev) {
+  bool assign = rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+  const rd_kafka_topic_partition_list_t* parts = rd_kafka_event_topic_partition_list(ev);
   bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk_), "COOPERATIVE") == 0;
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   rd_kafka_error_t* error = nullptr;
@@ -272,10 +286,7 @@ Napi::Value Consumer::RebalanceDone(const Napi::CallbackInfo& info) {
     err = rd_kafka_error_code(error);
     rd_kafka_error_destroy(error);
   }
-  rd_kafka_event_destroy(pending_rebalance_);
-  pending_rebalance_ = nullptr;
-  Wake();
-  return Napi::Number::New(env, err);
+  return err;
 }
 
 // (topics, partitions, ...offsets): a list from parallel arrays at info[first].
@@ -326,6 +337,12 @@ Napi::Value Consumer::CloseConsumer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (Stopped()) return Napi::Number::New(env, RD_KAFKA_RESP_ERR__STATE);
   leaving_ = true;
+  // A revoke still waiting for JS (its handlers are stuck past close's timeout) is applied now.
+  if (pending_rebalance_ != nullptr) {
+    ApplyRebalance(pending_rebalance_);
+    rd_kafka_event_destroy(pending_rebalance_);
+    pending_rebalance_ = nullptr;
+  }
   rd_kafka_error_t* error = rd_kafka_consumer_close_queue(rk_, consumer_queue_);
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   if (error != nullptr) {

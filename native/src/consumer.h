@@ -36,6 +36,11 @@ class Consumer : public ClientWrap<Consumer> {
   void AfterOpen() override;
   bool DispatchOwn(Napi::Env env, Napi::Object recv, size_t max, PollerMetrics* metrics, Dispatched* out) override;
   bool HasOwnPending() override { return !messages_.empty() || !rebalances_.empty() || !commits_.empty(); }
+  void DropOwnPending() override {
+    messages_.clear();
+    rebalances_.clear();
+    commits_.clear();
+  }
   bool Busy() override { return subscribed_; }
   void ReleaseHandles() override;
   int DestroyFlags() override { return RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE; }
@@ -72,6 +77,7 @@ class Consumer : public ClientWrap<Consumer> {
   Napi::Value ConsumerClosed(const Napi::CallbackInfo& info); // -> bool
 
   void TakeEvent(rd_kafka_event_t* ev);
+  rd_kafka_resp_err_t ApplyRebalance(rd_kafka_event_t* ev);  // assign/unassign as the group's protocol says
   void Wake();  // serve again now (credit came back, a rebalance was applied)
   rd_kafka_topic_partition_list_t* PartitionList(const Napi::CallbackInfo& info, size_t first, bool with_offsets);
 

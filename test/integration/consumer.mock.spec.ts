@@ -3,6 +3,8 @@
 // credit, a failing handler, close (also from inside a handler), bad input. librdkafka 2.0.2's mock
 // coordinator keeps a member that left until its session times out, so members that leave before another
 // joins use a short session.timeout.ms.
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { firstValueFrom, filter } from 'rxjs';
 import { ConsumedMessage, Consumer, KafkaFdError, MockCluster, Poller, Producer } from '../../lib';
 import { track } from '../support/track';
@@ -25,7 +27,7 @@ describe('Consumer on the mock cluster', () => {
   };
 
   beforeAll(() => {
-    mock = MockCluster.start({ topics: { c1: 3, c2: 3, c3: 2, c4: 1, c5: 3 } });
+    mock = MockCluster.start({ topics: { c1: 3, c2: 3, c3: 2, c4: 1, c5: 3, c6: 1, c7: 2, c8: 3, c9: 1 } });
     producer = new Producer({ kafka: { 'bootstrap.servers': mock.bootstrapServers } });
   });
   beforeEach(() => {
@@ -148,6 +150,164 @@ describe('Consumer on the mock cluster', () => {
     await p.close();
     expect(poller.producerCount).toBe(0);
     expect(poller.active).toBe(false);
+  });
+
+  it('an idle member stays in the group past max.poll.interval.ms: the safety serve polls its queue', async () => {
+    // Only polls of the consumer queue count (librdkafka >= 2.1.1, and on 2.0.2 no other poll is made). The
+    // poller's safety serve (every 1000 ms) polls it while the consumer has credit: idle for 3 intervals, no
+    // revoke. A poller whose safety serve comes every 60 s is the control: its member is evicted.
+    const short = { 'session.timeout.ms': 3000, 'heartbeat.interval.ms': 500, 'max.poll.interval.ms': 3000 };
+    const watch = (c: Consumer): { rebalances: string[]; errors: string[] } => {
+      const seen = { rebalances: [] as string[], errors: [] as string[] };
+      c.rebalances$.subscribe((r) => seen.rebalances.push(`${r.type}${r.lost ? ' lost' : ''}`));
+      c.errors$.subscribe((e) => seen.errors.push(e.code));
+      return seen;
+    };
+    const idle = consumer(short);
+    group++;
+    const control = consumer(short, { polling: { poller: new Poller({ name: 'rare', pollTimeoutMs: 60000 }) } });
+    const [a, b] = [watch(idle), watch(control)];
+    for (const c of [idle, control]) {
+      await c.subscribe('c9');
+      await c.run({ eachMessage: () => undefined });
+    }
+    await until(() => a.rebalances.length > 0 && b.rebalances.length > 0);
+    await new Promise((r) => setTimeout(r, 9000));
+    expect(a.rebalances).toEqual(['assign']);
+    expect(a.errors).toEqual([]);
+    expect(idle.poller.metrics().safetyServes).toBeGreaterThanOrEqual(6);
+    expect(b.errors).toContain('ERR__MAX_POLL_EXCEEDED');
+    expect(b.rebalances.slice(0, 3)).toEqual(['assign', 'revoke lost', 'assign']);
+  }, 30000);
+
+  it('a handler stuck past max.poll.interval.ms: the member leaves (lost), rejoins after it, nothing is lost', async () => {
+    await fill('c6', 20);
+    const c = consumer({ 'session.timeout.ms': 3000, 'heartbeat.interval.ms': 500, 'max.poll.interval.ms': 3000, 'auto.commit.interval.ms': 100 });
+    const events: string[] = [];
+    const errors: KafkaFdError[] = [];
+    c.rebalances$.subscribe((r) => events.push(`${r.type}${r.lost ? ' lost' : ''}`));
+    c.errors$.subscribe((e) => errors.push(e));
+    const handled: number[] = [];
+    let stuck = true;
+    await c.subscribe('c6');
+    await c.run({
+      eachMessage: async (m) => {
+        if (m.offset === 3 && stuck) {
+          stuck = false;
+          await new Promise((r) => setTimeout(r, 5000));
+        }
+        handled.push(m.offset);
+      },
+    });
+    await until(() => new Set(handled).size >= 20, 30000);
+    expect(errors.map((e) => e.code)).toContain('ERR__MAX_POLL_EXCEEDED');
+    expect(errors.find((e) => e.code === 'ERR__MAX_POLL_EXCEEDED')!.message).toMatch(/c6 \[0\] has run for \d+ ms, longer than max\.poll\.interval\.ms \(3000\)/);
+    expect(events).toEqual(['assign', 'revoke lost', 'assign']);
+    expect([...new Set(handled)].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    // At-least-once: the stuck message's offset was not stored (the partition was someone else's by then), so
+    // it is handled again after the rejoin; nothing before it is.
+    const duplicates = handled.length - new Set(handled).size;
+    expect(duplicates).toBe(1);
+    expect(handled.filter((o) => o === 3)).toHaveLength(2);
+  }, 40000);
+
+  it('pause() holds a partition, fetched messages included, while the others go on; resume() lets it finish', async () => {
+    await producer.produceMany(Array.from({ length: 400 }, (_, i) => ({ topic: 'c7', partition: i % 2, value: `v${i}` })));
+    const c = consumer();
+    const handled = new Map<number, number>();
+    let paused = false;
+    await c.subscribe('c7');
+    await c.run({
+      partitionsConcurrently: 2,
+      eachMessage: (m) => {
+        handled.set(m.partition, (handled.get(m.partition) ?? 0) + 1);
+        if (m.partition === 0 && !paused) {
+          paused = true;
+          c.pause([{ topic: 'c7', partition: 0 }]);
+        }
+      },
+    });
+    await until(() => paused && (handled.get(1) ?? 0) >= 200);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(handled.get(0)).toBe(1);
+    expect(handled.get(1)).toBe(200);
+    c.resume([{ topic: 'c7', partition: 0 }]);
+    await until(() => (handled.get(0) ?? 0) >= 200);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(handled.get(0)).toBe(200);
+    expect(() => c.pause([{ topic: 'c7', partition: -1 }])).toThrow(KafkaFdError);
+    expect(() => c.resume({} as never)).toThrow(/array/);
+  });
+
+  it('close() during a burst: handlers in flight finish and are committed; the next member starts right after them', async () => {
+    const c = consumer({}, { maxInFlight: 200 });
+    const first = new Set<string>();
+    await c.subscribe('c8');
+    await c.run({
+      partitionsConcurrently: 3,
+      eachMessage: async (m) => {
+        await new Promise((r) => setImmediate(r));
+        first.add(`${m.partition}:${m.offset}`);
+      },
+    });
+    let sending = true;
+    let sent = 0;
+    const sender = (async () => {
+      while (sending) {
+        await producer.produceMany(Array.from({ length: 100 }, (_, i) => ({ topic: 'c8', value: `b${sent + i}` })));
+        sent += 100;
+      }
+    })();
+    await until(() => first.size >= 1000);
+    await c.close();
+    sending = false;
+    await sender;
+    const next = consumer();
+    const second = new Set<string>();
+    await next.subscribe('c8');
+    await next.run({ eachMessage: (m) => void second.add(`${m.partition}:${m.offset}`) });
+    await until(() => first.size + second.size >= sent);
+    await new Promise((r) => setTimeout(r, 300));
+    const overlap = [...second].filter((k) => first.has(k));
+    expect(overlap).toEqual([]);
+    expect(first.size + second.size).toBe(sent);
+  });
+
+  it('close() with a handler that never resolves and no credit left settles within its timeout and leaves the group', async () => {
+    await fill('c4', 20);
+    const c = consumer({}, { maxInFlight: 1 });
+    let started = 0;
+    await c.subscribe('c4');
+    await c.run({ eachMessage: () => { started++; return new Promise(() => undefined); } });
+    await until(() => started === 1);
+    const revoked = firstValueFrom(c.rebalances$.pipe(filter((r) => r.type === 'revoke')));
+    const t0 = Date.now();
+    await c.close({ timeoutMs: 500 });
+    // The leave's own time on the mock is a few ms; the grace past the timeout is only for a slow broker.
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect((await revoked).partitions).toEqual([{ topic: 'c4', partition: 0 }]);
+    expect(started).toBe(1);
+  });
+
+  it('garbage collection between construction and subscribe() does not cut the consumer off (its sink is held)', async () => {
+    // The addon holds its JS sink weakly while idle: a sink held by nothing else was collected, and the
+    // consumer then got nothing (and the poller spun on what it could not hand over).
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const c = consumer();
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((r) => setImmediate(r));
+    }
+    let got = 0;
+    await c.subscribe('c5');
+    await c.run({ eachMessage: () => void got++ });
+    await producer.produceMany(Array.from({ length: 50 }, (_, i) => ({ topic: 'c5', value: `${i}` })));
+    await until(() => got >= 50);
+    expect(got).toBeGreaterThanOrEqual(50);
+    const deferred = c.poller.metrics().turnsDeferred;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.poller.metrics().turnsDeferred - deferred).toBeLessThan(100);
   });
 
   it.each([

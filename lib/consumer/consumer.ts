@@ -4,7 +4,7 @@ import { resolvePolling } from '../client/polling';
 import type { ClientHealth, KafkaLog, KafkaStats } from '../client/types';
 import { flattenConfig } from '../config/kafka-config';
 import { KafkaFdError } from '../errors/kafka-fd.error';
-import { type NativeConsumer, constants, describeError, native } from '../native/binding';
+import { type NativeConsumer, constants, describeError, librdkafkaVersion, native } from '../native/binding';
 import type { Poller } from '../poller/poller';
 import { checkTopic } from '../producer/validate';
 import { checkTimeout, startTimer } from '../util/timeout';
@@ -45,6 +45,19 @@ function checkTopicPartition(tp: TopicPartition): KafkaFdError | undefined {
     return new KafkaFdError(`partition must be an integer >= 0, got ${String(tp.partition)}`, { code: 'ERR__INVALID_ARG' });
   }
   return checkTopic(tp.topic);
+}
+
+/**
+ * How much librdkafka prefetches. Its fetcher stops fetching a partition once the consumer's buffer holds
+ * `queued.min.messages` or `queued.max.messages.kbytes`, and looks again only after a back-off: a fixed 1 s
+ * before 2.2, `fetch.queue.backoff.ms` since. With the fixed second, the buffer is what one consumer reads per
+ * second (16 MB held ~136,000 messages of 100 B/s here; 64 MB, 377,000/s), so it keeps librdkafka's 64 MB and
+ * lifts the message count; with the setting, a small buffer refetched every 10 ms does as well in 16 MB.
+ */
+function prefetchDefaults(): Record<string, number> {
+  const [major, minor] = librdkafkaVersion().split('.').map(Number);
+  if (major > 2 || (major === 2 && minor >= 2)) return { 'queued.max.messages.kbytes': 16384, 'fetch.queue.backoff.ms': 10 };
+  return { 'queued.max.messages.kbytes': 65536, 'queued.min.messages': 1000000 };
 }
 
 function sleep(ms: number): Promise<void> {
@@ -120,7 +133,7 @@ export class Consumer {
     this.streams = new ClientStreams(options.kafka, () => this.name);
     const kafka = {
       'partition.assignment.strategy': 'cooperative-sticky',
-      'queued.max.messages.kbytes': 16384,
+      ...prefetchDefaults(),
       ...options.kafka,
       // Offsets are stored after the handler: the point of at-least-once.
       'enable.auto.offset.store': false,
@@ -302,13 +315,18 @@ export class Consumer {
       return;
     }
     let dropped = 0;
+    let p: PartitionState | undefined;
     for (const raw of batch) {
-      const p = this.partitionState(raw.topic, raw.partition);
-      if (p.stopped || p.revoked) {
+      // Messages of a partition come in runs: one lookup per run.
+      if (!p || p.partition !== raw.partition || p.topic !== raw.topic) p = this.partitions.get(`${raw.topic}\u0000${raw.partition}`);
+      // Not assigned here (any more): its next owner reads it.
+      if (!p || p.stopped || p.revoked) {
         dropped++;
         continue;
       }
-      p.push({ ...raw, headers: headersOf(raw.headers) });
+      const m = raw as unknown as ConsumedMessage;
+      m.headers = headersOf(raw.headers);
+      p.push(m);
     }
     if (dropped > 0) this.native.credit(dropped);
     this.schedule();

@@ -51,7 +51,9 @@ export interface Rebalance {
 export interface ConsumerOptions {
   /** librdkafka configuration; `group.id` is required. Defaults that differ from librdkafka's:
    * `partition.assignment.strategy` cooperative-sticky, `enable.auto.offset.store` false (offsets are stored
-   * after the handler), `queued.max.messages.kbytes` 16384 (less prefetched memory per consumer). */
+   * after the handler); prefetch sized for throughput with a bound: librdkafka >= 2.2 `queued.max.messages.kbytes`
+   * 16384 and `fetch.queue.backoff.ms` 10, older ones `queued.max.messages.kbytes` 65536 and `queued.min.messages`
+   * 1000000 (their refetch back-off is a fixed second, so the buffer is what one consumer reads per second). */
   kafka: KafkaConfig;
   /** fd mode only: the poller to join (the global one when left out). */
   polling?: Omit<PollingOptions, 'mode'>;

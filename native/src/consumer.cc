@@ -10,9 +10,9 @@ namespace kafka_fd {
 
 namespace {
 
-napi_value BytesOrNull(Napi::Env env, bool null, const std::string& bytes) {
+napi_value BytesOrNull(Napi::Env env, bool null, const char* bytes, size_t size) {
   if (null) return env.Null();
-  return Napi::Buffer<char>::Copy(env, bytes.data(), bytes.size());
+  return Napi::Buffer<char>::Copy(env, bytes, size);
 }
 
 }  // namespace
@@ -58,17 +58,26 @@ void Consumer::AfterOpen() {
   // enabled on the queue that is polled, and one eventfd then wakes for both.
   rd_kafka_poll_set_consumer(rk_);
   consumer_queue_ = rd_kafka_queue_get_consumer(rk_);
+  // Messages come through a queue of their own (each assigned partition's queue is forwarded to it), taken
+  // a batch at a time: one lock of the queue per batch instead of one per message, which the fetching
+  // broker thread also takes for every message it adds.
+  messages_queue_ = rd_kafka_queue_new(rk_);
 }
 
 void Consumer::ReleaseHandles() {
+  // Messages hold references into the handle: they go before it.
+  DropMessages();
   if (pending_rebalance_ != nullptr) rd_kafka_event_destroy(pending_rebalance_);
   pending_rebalance_ = nullptr;
   if (consumer_queue_ != nullptr) rd_kafka_queue_destroy(consumer_queue_);
   consumer_queue_ = nullptr;
+  if (messages_queue_ != nullptr) rd_kafka_queue_destroy(messages_queue_);
+  messages_queue_ = nullptr;
 }
 
 bool Consumer::HasQueuedEvents() {
-  return consumer_queue_ != nullptr && !closing_ && rd_kafka_queue_length(consumer_queue_) > 0;
+  return consumer_queue_ != nullptr && !closing_ &&
+         (rd_kafka_queue_length(consumer_queue_) > 0 || (credit_ > 0 && rd_kafka_queue_length(messages_queue_) > 0));
 }
 
 void Consumer::Wake() {
@@ -78,13 +87,32 @@ void Consumer::Wake() {
 PollTarget::Served Consumer::ServeNative(uint64_t deadline_ns) {
   Served served;
   if (Stopped() || consumer_queue_ == nullptr) return served;
-  // With no credit, or a rebalance waiting for JS, the queue is left as it is: Wake() serves it again. A
-  // poll that does not happen does not count for max.poll.interval.ms, as Kafka means it.
-  while (pending_rebalance_ == nullptr && (credit_ > 0 || leaving_)) {
+  // Events first (rebalances, commits, errors, logs, statistics), credit or not; a rebalance waiting for JS
+  // stops everything until RebalanceDone (which wakes this again).
+  while (pending_rebalance_ == nullptr) {
     rd_kafka_event_t* ev = rd_kafka_queue_poll(consumer_queue_, 0);
-    if (ev == nullptr) return served;
+    if (ev == nullptr) break;
     served.events++;
     TakeEvent(ev);
+    if (NowNs() >= deadline_ns) {
+      served.done = false;
+      return served;
+    }
+  }
+  // Messages while JS has room for them: with no credit the queue is left as it is (librdkafka stops
+  // fetching once its buffers are full) and Credit() wakes this again.
+  constexpr size_t kBatch = 1024;
+  rd_kafka_message_t* batch[kBatch];
+  while (pending_rebalance_ == nullptr && credit_ > 0 && !leaving_) {
+    size_t want = static_cast<size_t>(std::min<double>(credit_, kBatch));
+    ssize_t n = rd_kafka_consume_batch_queue(messages_queue_, 0, batch, want);
+    if (n <= 0) break;
+    // Kept as they are until dispatched: their bytes are copied once, straight into JS buffers.
+    for (ssize_t i = 0; i < n; i++) {
+      if (TakeMessage(batch[i])) messages_.push_back({batch[i], batch[i], nullptr});
+      else rd_kafka_message_destroy(batch[i]);
+    }
+    served.events += static_cast<size_t>(n);
     if (NowNs() >= deadline_ns) {
       served.done = false;
       return served;
@@ -93,36 +121,40 @@ PollTarget::Served Consumer::ServeNative(uint64_t deadline_ns) {
   return served;
 }
 
+bool Consumer::TakeMessage(const rd_kafka_message_t* m) {
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return false;
+  if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    OnError(m->err, rd_kafka_message_errstr(m));
+    return false;
+  }
+  credit_--;
+  return true;
+}
+
+void Consumer::DropMessages() {
+  for (Pending& p : messages_) p.Destroy();
+  messages_.clear();
+}
+
+void Consumer::ForwardPartitions(const rd_kafka_topic_partition_list_t* parts) {
+  for (int i = 0; parts != nullptr && i < parts->cnt; i++) {
+    rd_kafka_queue_t* q = rd_kafka_queue_get_partition(rk_, parts->elems[i].topic, parts->elems[i].partition);
+    if (q == nullptr) continue;
+    // Set by the application, the forward is kept by librdkafka when it starts fetching the partition.
+    rd_kafka_queue_forward(q, messages_queue_);
+    rd_kafka_queue_destroy(q);
+  }
+}
+
 void Consumer::TakeEvent(rd_kafka_event_t* ev) {
   switch (rd_kafka_event_type(ev)) {
     case RD_KAFKA_EVENT_FETCH: {
-      const rd_kafka_message_t* m;
-      while ((m = rd_kafka_event_message_next(ev)) != nullptr) {
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
-        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-          OnError(m->err, rd_kafka_message_errstr(m));
-          continue;
-        }
-        Message out;
-        out.topic = rd_kafka_topic_name(m->rkt);
-        out.partition = m->partition;
-        out.offset = m->offset;
-        rd_kafka_timestamp_type_t type;
-        out.timestamp = rd_kafka_message_timestamp(m, &type);
-        out.key_null = m->key == nullptr;
-        if (m->key != nullptr) out.key.assign(static_cast<const char*>(m->key), m->key_len);
-        out.value_null = m->payload == nullptr;
-        if (m->payload != nullptr) out.value.assign(static_cast<const char*>(m->payload), m->len);
-        rd_kafka_headers_t* hdrs = nullptr;
-        if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs != nullptr) {
-          const char* name;
-          const void* value;
-          size_t size;
-          for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; i++)
-            out.headers.push_back({name, {value == nullptr, value == nullptr ? std::string() : std::string(static_cast<const char*>(value), size)}});
-        }
-        messages_.push_back(std::move(out));
-        credit_--;
+      // Consumer errors (and messages of a partition not forwarded yet) come this way.
+      // One message per event: a message keeps its event until dispatched.
+      const rd_kafka_message_t* m = rd_kafka_event_message_next(ev);
+      if (m != nullptr && TakeMessage(m) && rd_kafka_event_message_next(ev) == nullptr) {
+        messages_.push_back({m, nullptr, ev});
+        return;
       }
       break;
     }
@@ -169,35 +201,55 @@ bool Consumer::DispatchOwn(Napi::Env env, Napi::Object recv, size_t max, PollerM
   napi_async_context context = *async_context_;
   size_t n = std::min(max, messages_.size());
   if (n > 0) {
-    // One array of message objects per batch; topic names are shared within it.
+    // One array of message objects per batch; topic names are shared within it, property names are made
+    // once per batch and each object gets its properties in one call.
     Napi::Array batch = Napi::Array::New(env, n);
-    std::string last_topic;
-    Napi::String topic;
+    const char* names[] = {"topic", "partition", "offset", "timestamp", "key", "value", "headers"};
+    napi_value keys[7];
+    for (int k = 0; k < 7; k++) keys[k] = Napi::String::New(env, names[k]);
+    const rd_kafka_topic_t* last_topic = nullptr;
+    napi_value topic = nullptr;
     for (size_t i = 0; i < n; i++) {
-      const Message& m = messages_[i];
-      if (topic.IsEmpty() || m.topic != last_topic) {
-        last_topic = m.topic;
-        topic = Napi::String::New(env, m.topic);
+      const rd_kafka_message_t* m = messages_[i].message;
+      if (m->rkt != last_topic) {
+        last_topic = m->rkt;
+        topic = Napi::String::New(env, rd_kafka_topic_name(m->rkt));
       }
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("topic", topic);
-      o.Set("partition", m.partition);
-      o.Set("offset", static_cast<double>(m.offset));  // exact up to 2^53
-      o.Set("timestamp", static_cast<double>(m.timestamp));
-      o.Set("key", BytesOrNull(env, m.key_null, m.key));
-      o.Set("value", BytesOrNull(env, m.value_null, m.value));
-      if (!m.headers.empty()) {
-        Napi::Array pairs = Napi::Array::New(env, m.headers.size());
-        for (size_t h = 0; h < m.headers.size(); h++) {
+      rd_kafka_timestamp_type_t type;
+      napi_value values[7] = {
+          topic,
+          Napi::Number::New(env, m->partition),
+          Napi::Number::New(env, static_cast<double>(m->offset)),  // exact up to 2^53
+          Napi::Number::New(env, static_cast<double>(rd_kafka_message_timestamp(m, &type))),
+          BytesOrNull(env, m->key == nullptr, static_cast<const char*>(m->key), m->key_len),
+          BytesOrNull(env, m->payload == nullptr, static_cast<const char*>(m->payload), m->len),
+          nullptr,
+      };
+      size_t count = 6;
+      rd_kafka_headers_t* hdrs = nullptr;
+      // rd_kafka_message_headers parses the headers on first use: only messages that have some pay for it.
+      if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs != nullptr) {
+        Napi::Array pairs = Napi::Array::New(env, rd_kafka_header_cnt(hdrs));
+        const char* name;
+        const void* value;
+        size_t size;
+        for (size_t h = 0; rd_kafka_header_get_all(hdrs, h, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; h++) {
           Napi::Array pair = Napi::Array::New(env, 2);
-          pair.Set(0u, m.headers[h].first);
-          pair.Set(1u, Napi::Value(env, BytesOrNull(env, m.headers[h].second.first, m.headers[h].second.second)));
+          pair.Set(0u, Napi::String::New(env, name));
+          pair.Set(1u, Napi::Value(env, BytesOrNull(env, value == nullptr, static_cast<const char*>(value), size)));
           pairs.Set(static_cast<uint32_t>(h), pair);
         }
-        o.Set("headers", pairs);
+        values[6] = pairs;
+        count = 7;
       }
+      napi_property_descriptor props[7];
+      for (size_t k = 0; k < count; k++)
+        props[k] = {nullptr, keys[k], nullptr, nullptr, nullptr, values[k], napi_default_jsproperty, nullptr};
+      Napi::Object o = Napi::Object::New(env);
+      napi_define_properties(env, o, count, props);
       batch.Set(static_cast<uint32_t>(i), o);
     }
+    for (size_t i = 0; i < n; i++) messages_[i].Destroy();
     messages_.erase(messages_.begin(), messages_.begin() + static_cast<std::ptrdiff_t>(n));
     out->reports = n;
     CountBatch(metrics, n);
@@ -275,6 +327,7 @@ rd_kafka_resp_err_t Consumer::ApplyRebalance(rd_kafka_event_t* ev) {
   bool assign = rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
   const rd_kafka_topic_partition_list_t* parts = rd_kafka_event_topic_partition_list(ev);
   bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk_), "COOPERATIVE") == 0;
+  if (assign) ForwardPartitions(parts);
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   rd_kafka_error_t* error = nullptr;
   if (cooperative) {

@@ -37,24 +37,25 @@ class Consumer : public ClientWrap<Consumer> {
   bool DispatchOwn(Napi::Env env, Napi::Object recv, size_t max, PollerMetrics* metrics, Dispatched* out) override;
   bool HasOwnPending() override { return !messages_.empty() || !rebalances_.empty() || !commits_.empty(); }
   void DropOwnPending() override {
-    messages_.clear();
+    DropMessages();
     rebalances_.clear();
     commits_.clear();
   }
   bool Busy() override { return subscribed_; }
   void ReleaseHandles() override;
   int DestroyFlags() override { return RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE; }
-  std::vector<rd_kafka_queue_t*> WatchedQueues() override { return {consumer_queue_}; }
+  std::vector<rd_kafka_queue_t*> WatchedQueues() override { return {consumer_queue_, messages_queue_}; }
 
  private:
-  struct Message {
-    std::string topic;
-    int32_t partition;
-    int64_t offset;
-    int64_t timestamp;
-    bool key_null, value_null;
-    std::string key, value;
-    std::vector<std::pair<std::string, std::pair<bool, std::string>>> headers;  // name, (null, bytes)
+  // A message waiting for JS, as librdkafka gave it: from a batch (owned) or inside its event.
+  struct Pending {
+    const rd_kafka_message_t* message;
+    rd_kafka_message_t* owned;
+    rd_kafka_event_t* event;
+    void Destroy() {
+      if (owned != nullptr) rd_kafka_message_destroy(owned);
+      if (event != nullptr) rd_kafka_event_destroy(event);
+    }
   };
   struct Rebalance {
     bool assign;
@@ -77,12 +78,16 @@ class Consumer : public ClientWrap<Consumer> {
   Napi::Value ConsumerClosed(const Napi::CallbackInfo& info); // -> bool
 
   void TakeEvent(rd_kafka_event_t* ev);
+  bool TakeMessage(const rd_kafka_message_t* m);  // a message for JS (one credit), or an error reported
+  void DropMessages();
+  void ForwardPartitions(const rd_kafka_topic_partition_list_t* parts);  // their queues into messages_queue_
   rd_kafka_resp_err_t ApplyRebalance(rd_kafka_event_t* ev);  // assign/unassign as the group's protocol says
   void Wake();  // serve again now (credit came back, a rebalance was applied)
   rd_kafka_topic_partition_list_t* PartitionList(const Napi::CallbackInfo& info, size_t first, bool with_offsets);
 
   rd_kafka_queue_t* consumer_queue_ = nullptr;
-  std::deque<Message> messages_;
+  rd_kafka_queue_t* messages_queue_ = nullptr;  // assigned partitions' messages (ForwardPartitions)
+  std::deque<Pending> messages_;
   std::deque<Rebalance> rebalances_;
   std::deque<Commit> commits_;
   rd_kafka_event_t* pending_rebalance_ = nullptr;  // applied by RebalanceDone

@@ -20,7 +20,8 @@ const LEAVE_GRACE_MS = 5000;
 /** Messages one handler run takes before the partition yields to the others waiting. */
 const RUN_SLICE = 100;
 
-type RawMessage = Omit<ConsumedMessage, 'headers'> & { headers?: Array<[string, Buffer | null]> };
+/** Numbers per message in the addon's batches (see NativeConsumerSink.onMessages). */
+const META_FIELDS = 8;
 
 function headersOf(pairs: Array<[string, Buffer | null]> | undefined): ConsumedMessage['headers'] {
   const out: ConsumedMessage['headers'] = {};
@@ -108,7 +109,8 @@ export class Consumer {
   /** What the addon calls; the addon holds it weakly while idle, so the consumer must hold it. */
   private readonly sink = {
     onEvent: (kind: number, code: number, name: string, text: string, fatal: boolean) => this.streams.onEvent(kind, code, name, text, fatal),
-    onMessages: (batch: unknown[]) => this.onMessages(batch as RawMessage[]),
+    onMessages: (bytes: Buffer, meta: Float64Array, topics: string[], headers?: Array<Array<[string, Buffer | null]> | undefined>) =>
+      this.onMessages(bytes, meta, topics, headers),
     onRebalance: (assign: boolean, partitions: TopicPartition[], lost: boolean) => void this.onRebalance(assign, partitions, lost),
     onCommit: (id: number, err: number) => this.onCommit(id, err),
   };
@@ -307,26 +309,37 @@ export class Consumer {
 
   // --- from the poller ---------------------------------------------------------------------------------
 
-  private onMessages(batch: RawMessage[]): void {
+  private onMessages(bytes: Buffer, meta: Float64Array, topics: string[], headers?: Array<Array<[string, Buffer | null]> | undefined>): void {
+    const count = meta.length / META_FIELDS;
     if (this.state !== 'open') {
       // Closing: not processed, not stored; the credit goes back, or the queue would not be served again and
       // the answers close waits for (the commit, the group's leave) would never be read.
-      this.native.credit(batch.length);
+      this.native.credit(count);
       return;
     }
     let dropped = 0;
     let p: PartitionState | undefined;
-    for (const raw of batch) {
+    for (let i = 0, at = 0; i < count; i++, at += META_FIELDS) {
+      const topic = topics[meta[at]];
+      const partition = meta[at + 1];
       // Messages of a partition come in runs: one lookup per run.
-      if (!p || p.partition !== raw.partition || p.topic !== raw.topic) p = this.partitions.get(`${raw.topic}\u0000${raw.partition}`);
+      if (!p || p.partition !== partition || p.topic !== topic) p = this.partitions.get(`${topic}\u0000${partition}`);
       // Not assigned here (any more): its next owner reads it.
       if (!p || p.stopped || p.revoked) {
         dropped++;
         continue;
       }
-      const m = raw as unknown as ConsumedMessage;
-      m.headers = headersOf(raw.headers);
-      p.push(m);
+      const keyLength = meta[at + 5];
+      const valueLength = meta[at + 7];
+      p.push({
+        topic,
+        partition,
+        offset: meta[at + 2],
+        timestamp: meta[at + 3],
+        key: keyLength < 0 ? null : bytes.subarray(meta[at + 4], meta[at + 4] + keyLength),
+        value: valueLength < 0 ? null : bytes.subarray(meta[at + 6], meta[at + 6] + valueLength),
+        headers: headersOf(headers?.[i]),
+      });
     }
     if (dropped > 0) this.native.credit(dropped);
     this.schedule();

@@ -15,6 +15,8 @@ export interface ConsumedMessage {
   offset: number;
   /** ms since the epoch, -1 when unknown. */
   timestamp: number;
+  /** Views of one buffer per batch the addon hands over (as Node's own small buffers share a pool): keeping one
+   * message's key or value keeps that batch's bytes; copy it (`Buffer.from(value)`) to keep it long. */
   key: Buffer | null;
   value: Buffer | null;
   /** Headers by name; a name sent more than once has an array of values. */

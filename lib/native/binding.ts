@@ -65,7 +65,10 @@ export interface NativeProducer extends NativeClient {
 
 /** Where the addon hands a consumer's results (native/src/consumer.h). */
 export interface NativeConsumerSink extends NativeEventSink {
-  onMessages(batch: object[]): void;
+  /** A batch as columns (native/src/consumer.cc DispatchOwn): the bytes of every key and value, 8 numbers per
+   * message (topic index into `topics`, partition, offset, timestamp, key start, key length or -1 for null,
+   * value start, value length or -1), and the headers of the messages that have some. */
+  onMessages(bytes: Buffer, meta: Float64Array, topics: string[], headers: Array<Array<[string, Buffer | null]> | undefined> | undefined): void;
   onRebalance(assign: boolean, partitions: Array<{ topic: string; partition: number }>, lost: boolean): void;
   onCommit(id: number, err: number): void;
 }

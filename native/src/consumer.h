@@ -85,6 +85,9 @@ class Consumer : public ClientWrap<Consumer> {
   void Wake();  // serve again now (credit came back, a rebalance was applied)
   rd_kafka_topic_partition_list_t* PartitionList(const Napi::CallbackInfo& info, size_t first, bool with_offsets);
 
+  // Numbers per message in onMessages' Float64Array: topic index, partition, offset, timestamp, key start,
+  // key length (-1: null), value start, value length (-1: null).
+  static constexpr size_t kMetaFields = 8;
   rd_kafka_queue_t* consumer_queue_ = nullptr;
   rd_kafka_queue_t* messages_queue_ = nullptr;  // assigned partitions' messages (ForwardPartitions)
   std::deque<Pending> messages_;

@@ -3,14 +3,14 @@
 //            100-byte messages over 6 partitions: msg/s and CPU per message from the first message handled
 //            to the last, event-loop delay p99/max, fs.stat p99 (one stat every 5 ms on the threadpool),
 //            most threads, most RSS.
-//   latency  one member; our producer (linger.ms 0, same process) sends a message every ms for 10 s with its
+//   latency  one member; our producer (linger.ms 0, its own process) sends a message every ms for 10 s with its
 //            send time in the value: produce-to-handler latency p50/p99/max.
 //   idle     20 members of one group on an empty topic, joined, for 10 s: CPU ms, threads.
 //   baseline fs.stat p99 and event-loop delay with no consumer at all.
 // Each measurement runs in a process of its own; clients rotate order every repetition; tables give medians
 // of BENCH_REPS (3). Env: BENCH_MESSAGES, BENCH_REPS, BENCH_CLIENTS, BENCH_MEMBERS (1,5,20),
 // BENCH_SCENARIOS (drain,latency,idle). Writes bench/results/consume-<date>.md and .json.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -93,9 +93,18 @@ async function drain(job: Job): Promise<Result> {
 }
 
 async function latency(job: Job): Promise<Result> {
-  const core = await import('../lib/core');
-  const producer = new core.Producer({ kafka: { 'bootstrap.servers': job.brokers, 'linger.ms': 0 } });
-  await producer.produce({ topic: job.topic, value: 'warm-up' });
+  // The producer (ours, linger.ms 0) runs in a process of its own: two librdkafka builds cannot share one
+  // process (the peers' would resolve to the one loaded first), and its sending must not cost the consumer.
+  const producer = fork(__filename, ['produce', JSON.stringify(job)], { execArgv: ['-r', 'ts-node/register/transpile-only'] });
+  const said = (what: string): Promise<number> => new Promise((resolve) => {
+    const on = (m: { what: string; sent?: number }): void => {
+      if (m.what !== what) return;
+      producer.off('message', on);
+      resolve(m.sent ?? 0);
+    };
+    producer.on('message', on);
+  });
+  await said('warm-up');
   const client = CONSUMERS[job.client](job.brokers, job.topic, job.group);
   const latencies: number[] = [];
   let warm = false;
@@ -106,28 +115,42 @@ async function latency(job: Job): Promise<Result> {
   });
   while (!warm) await sleep(10);
   const sampling = sampler();
-  const sent = await new Promise<number>((resolve) => {
-    let n = 0;
-    const end = Date.now() + 10000;
+  const done = said('sent');
+  producer.send('go');
+  const sent = await done;
+  const deadline = Date.now() + 10000;
+  while (latencies.length < sent && Date.now() < deadline) await sleep(10);
+  const s = sampling.stop();
+  await client.close();
+  producer.kill();
+  return {
+    scenario: 'latency', client: job.client, members: 1, sent, received: latencies.length,
+    p50: pct(latencies, 50), p99: pct(latencies, 99), max: Math.max(...latencies), statP99: s.statP99, threadsMax: s.threadsMax,
+  };
+}
+
+/** The latency scenario's producer process: a warm-up message, then on 'go' one message per ms for 10 s. */
+async function produce(job: Job): Promise<void> {
+  const core = await import('../lib/core');
+  const producer = new core.Producer({ kafka: { 'bootstrap.servers': job.brokers, 'linger.ms': 0 } });
+  await producer.produce({ topic: job.topic, value: 'warm-up' });
+  process.send!({ what: 'warm-up' });
+  await new Promise((resolve) => process.once('message', resolve));
+  let n = 0;
+  const end = Date.now() + 10000;
+  await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       producer.produceAsync({ topic: job.topic, value: String(nowMs()) });
       n++;
       if (Date.now() >= end) {
         clearInterval(timer);
-        resolve(n);
+        resolve();
       }
     }, 1);
   });
   await producer.flush();
-  const deadline = Date.now() + 10000;
-  while (latencies.length < sent && Date.now() < deadline) await sleep(10);
-  const s = sampling.stop();
-  await client.close();
-  await producer.close();
-  return {
-    scenario: 'latency', client: job.client, members: 1, sent, received: latencies.length,
-    p50: pct(latencies, 50), p99: pct(latencies, 99), max: Math.max(...latencies), statP99: s.statP99, threadsMax: s.threadsMax,
-  };
+  process.send!({ what: 'sent', sent: n });
+  await new Promise(() => undefined); // until killed
 }
 
 async function idle(job: Job): Promise<Result> {
@@ -255,7 +278,7 @@ async function main(): Promise<void> {
     table(results.filter((r) => r.scenario === 'drain'), [['msgPerS', 'msg/s', 0], ['cpuUsPerMsg', 'CPU µs/msg', 2], ['eldP99', 'loop delay p99 ms', 1],
       ['eldMax', 'loop delay max ms', 1], ['statP99', 'fs.stat p99 ms', 2], ['threadsMax', 'threads', 0], ['rssMaxMB', 'RSS MB', 0]]),
     '',
-    '## Latency: produce to handler, a message every ms for 10 s (producer: ours, linger.ms 0)',
+    '## Latency: produce to handler, a message every ms for 10 s (producer: ours, linger.ms 0, in its own process)',
     '',
     table(results.filter((r) => r.scenario === 'latency'), [['p50', 'p50 ms', 2], ['p99', 'p99 ms', 2], ['max', 'max ms', 1], ['received', 'received', 0]]),
     '',
@@ -272,7 +295,9 @@ async function main(): Promise<void> {
   for (const e of errors) process.stderr.write(`failed: ${e.client} ${e.scenario} ${e.members}: ${e.error}\n`);
 }
 
-if (process.argv[2] === 'measure') {
+if (process.argv[2] === 'produce') {
+  void produce(JSON.parse(process.argv[3]) as Job);
+} else if (process.argv[2] === 'measure') {
   const job = JSON.parse(process.argv[3]) as Job;
   const run = { drain, latency, idle, baseline }[job.scenario];
   run(job).then((r) => {

@@ -30,7 +30,9 @@ function kafkaFd(batch: boolean): Factory {
       librdkafka: core.librdkafkaVersion(),
       async start(n, onMessage) {
         for (let i = 0; i < n; i++) {
-          const c = new core.Consumer({ kafka: { 'bootstrap.servers': brokers, 'group.id': group, 'auto.offset.reset': 'earliest' } });
+          // BENCH_KAFKA_FD_CONFIG: extra librdkafka settings as JSON (to measure prefetch sizes, say).
+          const extra = JSON.parse(process.env.BENCH_KAFKA_FD_CONFIG ?? '{}') as Record<string, string | number>;
+          const c = new core.Consumer({ kafka: { 'bootstrap.servers': brokers, 'group.id': group, 'auto.offset.reset': 'earliest', ...extra } });
           members.push(c);
           await c.subscribe(topic);
           await c.run(batch

@@ -133,8 +133,10 @@ export class Consumer {
     this.rebalanceTimeoutMs = checkTimeout('rebalanceTimeoutMs', options.rebalanceTimeoutMs === undefined ? 30000 : options.rebalanceTimeoutMs);
     this.poller = resolvePolling({ ...options.polling, mode: 'fd' }, 'consumer').poller!;
     this.streams = new ClientStreams(options.kafka, () => this.name);
+    // KIP-848 (group.protocol consumer) has the broker assign partitions: the strategy must be left unset.
+    const classic = String(options.kafka['group.protocol'] ?? 'classic') === 'classic';
     const kafka = {
-      'partition.assignment.strategy': 'cooperative-sticky',
+      ...(classic ? { 'partition.assignment.strategy': 'cooperative-sticky' } : {}),
       ...prefetchDefaults(),
       ...options.kafka,
       // Offsets are stored after the handler: the point of at-least-once.

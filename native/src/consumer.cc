@@ -152,7 +152,7 @@ void Consumer::TakeEvent(rd_kafka_event_t* ev) {
       // Consumer errors (and messages of a partition not forwarded yet) come this way.
       // One message per event: a message keeps its event until dispatched.
       const rd_kafka_message_t* m = rd_kafka_event_message_next(ev);
-      if (m != nullptr && TakeMessage(m) && rd_kafka_event_message_next(ev) == nullptr) {
+      if (m != nullptr && TakeMessage(m)) {
         messages_.push_back({m, nullptr, ev});
         return;
       }

@@ -3,7 +3,7 @@
 // members share the partitions; nothing is lost or handled twice while no member leaves.
 import { createHook } from 'node:async_hooks';
 import * as fs from 'node:fs';
-import { Consumer, KafkaFdError, Poller, Producer } from '../../lib';
+import { Consumer, KafkaFdError, Poller, Producer, librdkafkaVersion } from '../../lib';
 import { brokers, uniqueTopic, waitForTopic } from '../support/kafka';
 import { track } from '../support/track';
 
@@ -192,4 +192,25 @@ describe('Consumer on the real broker', () => {
     expect(addonWork).toEqual([]);
     expect(types.get('FSREQCALLBACK') ?? 0).toBe(0);
   }, 90000);
+
+  it('group.protocol consumer (KIP-848): refused by name before librdkafka 2.12, a working member from it', async () => {
+    // CI links Debian's 2.0.2; the second branch runs with the addon built against a newer librdkafka
+    // (KAFKA_FD_ADDON, see docs/consumer.md), against our Kafka 4 broker.
+    const [major, minor] = librdkafkaVersion().split('.').map(Number);
+    const topic = uniqueTopic('kip848');
+    const kafka = { 'bootstrap.servers': brokers(), 'group.id': uniqueTopic('group'), 'auto.offset.reset': 'earliest', 'group.protocol': 'consumer' };
+    if (major === 2 && minor < 12) {
+      expect(() => new Consumer({ kafka })).toThrow(KafkaFdError);
+      expect(() => new Consumer({ kafka })).toThrow(/group\.protocol/);
+      return;
+    }
+    waitForTopic(topic);
+    await producer.produceMany(Array.from({ length: 300 }, (_, i) => ({ topic, value: `v${i}` })));
+    const c = open.add(new Consumer({ kafka }));
+    const seen = new Set<string>();
+    await c.subscribe(topic);
+    await c.run({ eachMessage: (m) => void seen.add(String(m.value)) });
+    await until(() => seen.size >= 300);
+    expect(seen.size).toBe(300);
+  });
 });

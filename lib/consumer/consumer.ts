@@ -61,6 +61,17 @@ function prefetchDefaults(): Record<string, number> {
   return { 'queued.max.messages.kbytes': 65536, 'queued.min.messages': 1000000 };
 }
 
+/**
+ * cooperative-sticky, except on librdkafka < 2.3.0: there a member of a cooperative-sticky group destroyed
+ * before it was given an assignment aborts the process (an assert on the assignor's state, librdkafka #4312,
+ * fixed by #4381 in 2.3.0; reproduced here with 20 members of one group on 6 partitions, closed at once), so
+ * librdkafka's own default (range, roundrobin: eager) is kept. Setting the strategy yourself overrides this.
+ */
+function defaultStrategy(): string {
+  const [major, minor] = librdkafkaVersion().split('.').map(Number);
+  return major > 2 || (major === 2 && minor >= 3) ? 'cooperative-sticky' : 'range,roundrobin';
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -136,7 +147,7 @@ export class Consumer {
     // KIP-848 (group.protocol consumer) has the broker assign partitions: the strategy must be left unset.
     const classic = String(options.kafka['group.protocol'] ?? 'classic') === 'classic';
     const kafka = {
-      ...(classic ? { 'partition.assignment.strategy': 'cooperative-sticky' } : {}),
+      ...(classic ? { 'partition.assignment.strategy': defaultStrategy() } : {}),
       ...prefetchDefaults(),
       ...options.kafka,
       // Offsets are stored after the handler: the point of at-least-once.

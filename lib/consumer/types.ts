@@ -52,7 +52,7 @@ export interface Rebalance {
 /** Options of a {@link Consumer}. */
 export interface ConsumerOptions {
   /** librdkafka configuration; `group.id` is required. Defaults that differ from librdkafka's:
-   * `partition.assignment.strategy` cooperative-sticky, `enable.auto.offset.store` false (offsets are stored
+   * `partition.assignment.strategy` cooperative-sticky (from librdkafka 2.3.0: older ones abort on it, #4312), `enable.auto.offset.store` false (offsets are stored
    * after the handler); prefetch sized for throughput with a bound: librdkafka >= 2.2 `queued.max.messages.kbytes`
    * 16384 and `fetch.queue.backoff.ms` 10, older ones `queued.max.messages.kbytes` 65536 and `queued.min.messages`
    * 1000000 (their refetch back-off is a fixed second, so the buffer is what one consumer reads per second). */

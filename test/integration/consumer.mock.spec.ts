@@ -7,6 +7,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { firstValueFrom, filter } from 'rxjs';
 import { ConsumedMessage, Consumer, KafkaFdError, MockCluster, Poller, Producer } from '../../lib';
+import { runFixture } from '../support/child';
 import { track } from '../support/track';
 
 describe('Consumer on the mock cluster', () => {
@@ -347,6 +348,18 @@ describe('Consumer on the mock cluster', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(old).toBe(0);
   }, 90000);
+
+  it('20 members of one group, most never assigned, closed at once with the default strategy: the process survives', async () => {
+    // librdkafka < 2.3.0 aborts on a cooperative-sticky member destroyed before its first assignment (#4312),
+    // so the default strategy depends on the linked version; with cooperative-sticky forced on 2.0.2 this
+    // fixture dies of SIGABRT.
+    const run = await runFixture('consumer-crowd.ts', [], 120000);
+    if (run.code !== 0) process.stdout.write(`${run.stdout}\n${run.stderr}\n`);
+    expect(run.signal).toBeNull();
+    expect(run.code).toBe(0);
+    const r = JSON.parse(run.stdout.trim().split('\n').pop()!) as { members: number; assigned: number; closed: number };
+    expect(r).toMatchObject({ members: 20, assigned: 6, closed: 20 });
+  }, 130000);
 
   it.each([
     ['no group.id', () => new Consumer({ kafka: { 'bootstrap.servers': '127.0.0.1:1' } }), /group\.id/],

@@ -9,8 +9,9 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule.with(brokers));
   // SIGTERM/SIGINT run the shutdown hooks: producers flush, then close; no accepted message is lost.
   app.enableShutdownHooks();
-  const port = Number(process.env.PORT ?? 3000);
-  await app.listen(port, '127.0.0.1');
+  await app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1');
+  // PORT=0 takes any free port: say which.
+  const { port } = app.getHttpServer().address() as { port: number };
   const log = new Logger('Sample');
   log.log(`listening on http://127.0.0.1:${port}`);
   log.log(`send an order: curl -s -X POST http://127.0.0.1:${port}/orders -H 'content-type: application/json' -d '{"id":"o-1","total":42}'`);

@@ -4,10 +4,11 @@ import { resolvePolling } from '../client/polling';
 import type { ClientHealth, KafkaLog, KafkaStats } from '../client/types';
 import { flattenConfig } from '../config/kafka-config';
 import { KafkaFdError } from '../errors/kafka-fd.error';
-import { type NativeConsumer, constants, describeError, librdkafkaVersion, native } from '../native/binding';
+import { type NativeConsumer, constants, describeError, native } from '../native/binding';
 import type { Poller } from '../poller/poller';
 import { checkTopic } from '../producer/validate';
 import { checkTimeout, startTimer } from '../util/timeout';
+import { defaultStrategy, prefetchDefaults } from './defaults';
 import { PartitionState } from './partition-state';
 import { PollIntervalWatchdog } from './poll-interval';
 import type {
@@ -46,30 +47,6 @@ function checkTopicPartition(tp: TopicPartition): KafkaFdError | undefined {
     return new KafkaFdError(`partition must be an integer >= 0, got ${String(tp.partition)}`, { code: 'ERR__INVALID_ARG' });
   }
   return checkTopic(tp.topic);
-}
-
-/**
- * How much librdkafka prefetches. Its fetcher stops fetching a partition once the consumer's buffer holds
- * `queued.min.messages` or `queued.max.messages.kbytes`, and looks again only after a back-off: a fixed 1 s
- * before 2.2, `fetch.queue.backoff.ms` since. With the fixed second, the buffer is what one consumer reads per
- * second (16 MB held ~136,000 messages of 100 B/s here; 64 MB, 377,000/s), so it keeps librdkafka's 64 MB and
- * lifts the message count; with the setting, a small buffer refetched every 10 ms does as well in 16 MB.
- */
-function prefetchDefaults(): Record<string, number> {
-  const [major, minor] = librdkafkaVersion().split('.').map(Number);
-  if (major > 2 || (major === 2 && minor >= 2)) return { 'queued.max.messages.kbytes': 16384, 'fetch.queue.backoff.ms': 10 };
-  return { 'queued.max.messages.kbytes': 65536, 'queued.min.messages': 1000000 };
-}
-
-/**
- * cooperative-sticky, except on librdkafka < 2.3.0: there a member of a cooperative-sticky group destroyed
- * before it was given an assignment aborts the process (an assert on the assignor's state, librdkafka #4312,
- * fixed by #4381 in 2.3.0; reproduced here with 20 members of one group on 6 partitions, closed at once), so
- * librdkafka's own default (range, roundrobin: eager) is kept. Setting the strategy yourself overrides this.
- */
-function defaultStrategy(): string {
-  const [major, minor] = librdkafkaVersion().split('.').map(Number);
-  return major > 2 || (major === 2 && minor >= 3) ? 'cooperative-sticky' : 'range,roundrobin';
 }
 
 function sleep(ms: number): Promise<void> {

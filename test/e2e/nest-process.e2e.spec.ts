@@ -18,23 +18,30 @@ describe('Nest processes on the real broker', () => {
 
   it('the sample app: npm run sample starts, takes an order, logs its ack, and stops on SIGTERM', async () => {
     const root = path.resolve(__dirname, '..', '..');
-    const port = String(30000 + Math.floor(Math.random() * 20000));
-    const env = { ...process.env, PORT: port, FORCE_COLOR: '0', NO_COLOR: '1' };
+    // A free port chosen by the OS (a random one could be in use: the sample then exited at once).
+    const env = { ...process.env, PORT: '0', FORCE_COLOR: '0', NO_COLOR: '1' };
     delete (env as Record<string, string | undefined>).KAFKA_BROKERS; // the embedded broker
     const child = spawn('npm', ['run', 'sample'], { cwd: root, env, detached: true });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    let gone = false;
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => {
+      gone = true;
+      resolve(code);
+    }));
     const waitFor = async (re: RegExp, ms: number): Promise<void> => {
       const until = Date.now() + ms;
       while (!re.test(out)) {
+        if (gone) throw new Error(`the sample exited while we waited for ${re}:\n${out}`);
         if (Date.now() > until) throw new Error(`timed out waiting for ${re} in:\n${out}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     };
+    let port = '';
     try {
-      await waitFor(/listening on http/, 60000);
+      await waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 60000);
+      port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1];
       // The next log line may come in a later chunk of output.
       await waitFor(/send an order: curl/, 5000);
       const res = await fetch(`http://127.0.0.1:${port}/orders`, {
@@ -48,7 +55,8 @@ describe('Nest processes on the real broker', () => {
       const bad = await fetch(`http://127.0.0.1:${port}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
       expect(bad.status).toBe(400);
     } finally {
-      process.kill(-child.pid!, 'SIGTERM');
+      // Already gone (it failed): the error above says why; do not hide it behind ESRCH.
+      if (!gone) process.kill(-child.pid!, 'SIGTERM');
     }
     await exited;
     expect(out).toMatch(/closing 2 producer\(s\)/);

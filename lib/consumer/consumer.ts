@@ -4,15 +4,17 @@ import { resolvePolling } from '../client/polling';
 import type { ClientHealth, KafkaLog, KafkaStats } from '../client/types';
 import { flattenConfig } from '../config/kafka-config';
 import { KafkaFdError } from '../errors/kafka-fd.error';
-import { type NativeConsumer, constants, describeError, native } from '../native/binding';
+import { type NativeConsumer, constants, native } from '../native/binding';
 import type { Poller } from '../poller/poller';
 import { checkTopic } from '../producer/validate';
 import { checkTimeout, startTimer } from '../util/timeout';
 import { defaultStrategy, prefetchDefaults } from './defaults';
-import { PartitionState } from './partition-state';
+import { CommitWaiters } from './commit-waiters';
+import { META_FIELDS, checkTopicPartition, messageAt, nativeError } from './messages';
+import { PartitionState, keyOf } from './partition-state';
 import { PollIntervalWatchdog } from './poll-interval';
 import type {
-  ConsumedMessage, ConsumerCloseOptions, ConsumerOptions, Rebalance, RunOptions, TopicPartition,
+  ConsumerCloseOptions, ConsumerOptions, Rebalance, RunOptions, TopicPartition,
 } from './types';
 
 /** How long close() keeps serving the group's leave past its timeout (see doClose). */
@@ -20,34 +22,6 @@ const LEAVE_GRACE_MS = 5000;
 
 /** Messages one handler run takes before the partition yields to the others waiting. */
 const RUN_SLICE = 100;
-
-/** Numbers per message in the addon's batches (see NativeConsumerSink.onMessages). */
-const META_FIELDS = 8;
-
-function headersOf(pairs: Array<[string, Buffer | null]> | undefined): ConsumedMessage['headers'] {
-  const out: ConsumedMessage['headers'] = {};
-  if (!pairs) return out;
-  for (const [name, value] of pairs) {
-    const prev = out[name];
-    if (prev === undefined) out[name] = value;
-    else if (Array.isArray(prev)) prev.push(value);
-    else out[name] = [prev, value];
-  }
-  return out;
-}
-
-function nativeError(err: number, what: string): KafkaFdError {
-  const [name, description] = describeError(err);
-  return new KafkaFdError(`${what}: ${name}: ${description}`, { code: name });
-}
-
-function checkTopicPartition(tp: TopicPartition): KafkaFdError | undefined {
-  if (!tp || typeof tp !== 'object') return new KafkaFdError('pause/resume take { topic, partition } objects', { code: 'ERR__INVALID_ARG' });
-  if (!Number.isInteger(tp.partition) || tp.partition < 0 || tp.partition > 0x7fffffff) {
-    return new KafkaFdError(`partition must be an integer >= 0, got ${String(tp.partition)}`, { code: 'ERR__INVALID_ARG' });
-  }
-  return checkTopic(tp.topic);
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -81,10 +55,8 @@ export class Consumer {
   private readonly rebalanceTimeoutMs: number;
   private handlers: RunOptions | undefined;
   private concurrency = 1;
-  private active = 0;
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closePromise: Promise<void> | undefined;
-  private nextCommitId = 1;
   private subscribed = false;
   private topics: string[] = [];
   /** Partitions whose handler runs now, revoked ones included (what the watchdog looks at). */
@@ -92,7 +64,7 @@ export class Consumer {
   private readonly watchdog: PollIntervalWatchdog;
   /** Out of the group after a handler overran max.poll.interval.ms; back once the running handlers finish. */
   private evicted = false;
-  private readonly commits = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
+  private readonly commits = new CommitWaiters();
 
   /** What the addon calls; the addon holds it weakly while idle, so the consumer must hold it. */
   private readonly sink = {
@@ -221,26 +193,11 @@ export class Consumer {
     } catch (e) {
       return Promise.reject(e);
     }
-    const id = this.nextCommitId++;
+    const id = this.commits.nextId();
     const err = this.native.commit(id);
     if (err === constants().codes.ERR__NO_OFFSET) return Promise.resolve();
     if (err !== 0) return Promise.reject(nativeError(err, 'commit'));
-    return new Promise((resolve, reject) => {
-      const cancel = startTimer(timeoutMs, () => {
-        this.commits.delete(id);
-        reject(new KafkaFdError(`commit: no answer from the group coordinator within ${timeoutMs} ms`, { code: 'ERR__TIMED_OUT' }));
-      });
-      this.commits.set(id, {
-        resolve: () => {
-          cancel();
-          resolve();
-        },
-        reject: (e) => {
-          cancel();
-          reject(e);
-        },
-      });
-    });
+    return this.commits.wait(id, timeoutMs);
   }
 
   /**
@@ -290,8 +247,7 @@ export class Consumer {
     }
     await this.native.close();
     while (this.native.dispatchPending() > 0) await new Promise((resolve) => setImmediate(resolve));
-    for (const w of this.commits.values()) w.reject(this.closedError());
-    this.commits.clear();
+    this.commits.rejectAll(this.closedError());
     this.state = 'closed';
     this.rebalanceSubject.complete();
     this.streams.complete();
@@ -313,23 +269,13 @@ export class Consumer {
       const topic = topics[meta[at]];
       const partition = meta[at + 1];
       // Messages of a partition come in runs: one lookup per run.
-      if (!p || p.partition !== partition || p.topic !== topic) p = this.partitions.get(`${topic}\u0000${partition}`);
+      if (!p || p.partition !== partition || p.topic !== topic) p = this.partitions.get(keyOf(topic, partition));
       // Not assigned here (any more): its next owner reads it.
       if (!p || p.stopped || p.revoked) {
         dropped++;
         continue;
       }
-      const keyLength = meta[at + 5];
-      const valueLength = meta[at + 7];
-      p.push({
-        topic,
-        partition,
-        offset: meta[at + 2],
-        timestamp: meta[at + 3],
-        key: keyLength < 0 ? null : bytes.subarray(meta[at + 4], meta[at + 4] + keyLength),
-        value: valueLength < 0 ? null : bytes.subarray(meta[at + 6], meta[at + 6] + valueLength),
-        headers: headersOf(headers?.[i]),
-      });
+      p.push(messageAt(bytes, meta, at, topic, headers?.[i]));
     }
     if (dropped > 0) this.native.credit(dropped);
     this.schedule();
@@ -351,7 +297,7 @@ export class Consumer {
     }
     // Revoke: nothing more for these partitions; their handlers finish (bounded), their offsets are stored
     // as each message completes, then the assignment changes.
-    const states = tps.map((tp) => this.partitions.get(`${tp.topic}\u0000${tp.partition}`)).filter((p): p is PartitionState => !!p);
+    const states = tps.map((tp) => this.partitions.get(keyOf(tp.topic, tp.partition))).filter((p): p is PartitionState => !!p);
     let dropped = 0;
     for (const p of states) {
       p.revoked = true;
@@ -360,18 +306,14 @@ export class Consumer {
     if (dropped > 0) this.native.credit(dropped);
     // While closing, close() has waited for the handlers (the addon applies the leave's revoke itself).
     if (!gone && this.state === 'open') await this.idleOrTimeout(states, this.rebalanceTimeoutMs);
-    for (const p of states) if (p.revoked) this.partitions.delete(`${p.topic}\u0000${p.partition}`);
+    for (const p of states) if (p.revoked) this.partitions.delete(keyOf(p.topic, p.partition));
     this.native.rebalanceDone();
   }
 
   private onCommit(id: number, err: number): void {
     const ok = err === 0 || err === constants().codes.ERR__NO_OFFSET;
-    const waiter = this.commits.get(id);
-    if (waiter) {
-      this.commits.delete(id);
-      if (ok) waiter.resolve();
-      else waiter.reject(nativeError(err, 'commit'));
-    } else if (!ok && this.streams.errorsObserved) {
+    const waited = this.commits.settle(id, ok ? undefined : nativeError(err, 'commit'));
+    if (!waited && !ok && this.streams.errorsObserved) {
       this.streams.error(nativeError(err, 'auto-commit'));
     }
   }
@@ -381,7 +323,7 @@ export class Consumer {
   private schedule(): void {
     if (!this.handlers || this.state !== 'open') return;
     for (const p of this.partitions.values()) {
-      if (this.active >= this.concurrency) return;
+      if (this.running.size >= this.concurrency) return;
       if (!p.running && !p.stopped && !p.revoked && !p.paused && p.pending > 0) void this.runPartition(p);
     }
   }
@@ -389,7 +331,6 @@ export class Consumer {
   private async runPartition(p: PartitionState): Promise<void> {
     p.running = true;
     this.running.add(p);
-    this.active++;
     const { eachMessage, eachBatch } = this.handlers!;
     let handled = 0;
     try {
@@ -422,7 +363,6 @@ export class Consumer {
     } finally {
       p.running = false;
       this.running.delete(p);
-      this.active--;
       p.settled();
       this.schedule();
     }
@@ -478,7 +418,7 @@ export class Consumer {
   }
 
   private partitionState(topic: string, partition: number): PartitionState {
-    const key = `${topic}\u0000${partition}`;
+    const key = keyOf(topic, partition);
     let p = this.partitions.get(key);
     if (!p) {
       p = new PartitionState(topic, partition);
@@ -504,7 +444,7 @@ export class Consumer {
     if (err !== 0) throw nativeError(err, pause ? 'pause' : 'resume');
     // Messages fetched already wait in JS too: librdkafka resumes after the last one it handed over.
     for (const tp of partitions) {
-      const state = this.partitions.get(`${tp.topic}\u0000${tp.partition}`);
+      const state = this.partitions.get(keyOf(tp.topic, tp.partition));
       if (state) state.paused = pause;
     }
     if (!pause) this.schedule();

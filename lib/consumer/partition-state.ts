@@ -1,5 +1,10 @@
 import type { ConsumedMessage } from './types';
 
+/** A partition's key in the consumer's maps. */
+export function keyOf(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
 /**
  * One assigned partition's messages waiting for its handler, in order (a queue with a moving head: O(1)
  * per message), and whether its handler runs, failed or was revoked.

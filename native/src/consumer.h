@@ -1,9 +1,11 @@
 #pragma once
-// NativeConsumer: a Client (client.h) that consumes with librdkafka's event API on its consumer queue, served
-// by the poller like a producer's main queue (the main queue is forwarded into it, so one eventfd wakes
-// both). Its own part:
+// NativeConsumer: a Client (client.h) served by the poller like a producer. Two queues share one eventfd: the
+// consumer queue (the main queue forwarded into it) carries events (rebalances, commits, errors, logs,
+// statistics), served with the event API; the message queue, to which each assigned partition's queue is
+// forwarded, carries messages, taken in batches. Its own part:
 //  - flow control by credit: it takes messages out of librdkafka only while JS has room for them (JS gives
-//    credit back as handlers finish); with none left the queue is not drained and librdkafka stops fetching;
+//    credit back as handlers finish); with none left the message queue is not drained and librdkafka stops
+//    fetching; events are served regardless;
 //  - rebalances are decided in JS (finish in-flight work, store offsets) and applied here afterwards, with
 //    the assign call the group's protocol needs; nothing is served in between;
 //  - offset stores and commits for at-least-once; close with rd_kafka_consumer_close_queue, served through

@@ -65,6 +65,9 @@ export class Consumer {
   /** Out of the group after a handler overran max.poll.interval.ms; back once the running handlers finish. */
   private evicted = false;
   private readonly commits = new CommitWaiters();
+  /** Partitions with processed offsets to store at the end of this loop turn (storeSoon). */
+  private readonly toStore = new Set<PartitionState>();
+  private storeScheduled = false;
 
   /** What the addon calls; the addon holds it weakly while idle, so the consumer must hold it. */
   private readonly sink = {
@@ -193,6 +196,8 @@ export class Consumer {
     } catch (e) {
       return Promise.reject(e);
     }
+    // What handlers finished in runs still going is stored first: commit() means everything processed now.
+    for (const p of this.partitions.values()) if (!p.revoked) this.storeProcessed(p);
     const id = this.commits.nextId();
     const err = this.native.commit(id);
     if (err === constants().codes.ERR__NO_OFFSET) return Promise.resolve();
@@ -306,6 +311,8 @@ export class Consumer {
     if (dropped > 0) this.native.credit(dropped);
     // While closing, close() has waited for the handlers (the addon applies the leave's revoke itself).
     if (!gone && this.state === 'open') await this.idleOrTimeout(states, this.rebalanceTimeoutMs);
+    // Still ours until rebalanceDone: what was processed is stored (a lost partition's store is refused).
+    for (const p of states) if (!gone) this.storeProcessed(p);
     for (const p of states) if (p.revoked) this.partitions.delete(keyOf(p.topic, p.partition));
     this.native.rebalanceDone();
   }
@@ -333,39 +340,66 @@ export class Consumer {
     this.running.add(p);
     const { eachMessage, eachBatch } = this.handlers!;
     let handled = 0;
+    // Credit goes back once per run (at most RUN_SLICE messages) and offsets are stored once per loop turn
+    // (storeSoon), not per message: each is a call into the addon, and a store takes librdkafka's partition
+    // lock, which its fetching thread takes for every message it adds (a store per message held eachMessage
+    // to 0.8M msg/s here; 1.9M without).
+    let credit = 0;
     try {
       while (p.pending > 0 && !p.stopped && !p.revoked && !p.paused && this.state === 'open' && handled < RUN_SLICE) {
         const messages = p.take(eachBatch ? p.pending : 1);
+        credit += messages.length;
         p.since = Date.now();
         try {
           if (eachBatch) await eachBatch({ topic: p.topic, partition: p.partition, messages });
           else await eachMessage!(messages[0]);
         } catch (e) {
-          if (p.revoked) this.native.credit(messages.length);
-          else this.fail(p, e, messages.length);
+          if (!p.revoked) this.fail(p, e);
           break;
         } finally {
           p.since = 0;
         }
         handled += messages.length;
-        if (p.revoked) {
-          // Revoked while the handler ran (its wait timed out, or the member was evicted): the partition may be
-          // assigned here again already, so storing this offset could move it backwards. The next owner
-          // processes the message again (at-least-once).
-          this.native.credit(messages.length);
-          break;
-        }
-        // Stored after the handler, in order: every earlier message of the partition is done too. A
-        // partition revoked meanwhile refuses the store (ERR__STATE): its offsets belong to the next owner.
-        this.native.storeOffsets([p.topic], [p.partition], [messages[messages.length - 1].offset + 1]);
-        this.native.credit(messages.length);
+        // Revoked while the handler ran (its wait timed out, or the member was evicted): the partition may be
+        // assigned here again already, so storing this offset could move it backwards. The next owner
+        // processes the message again (at-least-once).
+        if (p.revoked) break;
+        // Every earlier message of the partition is done too: handlers of a partition run in order.
+        p.processed = messages[messages.length - 1].offset + 1;
+        this.storeSoon(p);
       }
     } finally {
+      // A partition revoked meanwhile has its processed offsets stored by the revoke (or refused, ERR__STATE,
+      // when it is someone else's already).
+      if (!p.revoked) this.storeProcessed(p);
+      if (credit > 0) this.native.credit(credit);
       p.running = false;
       this.running.delete(p);
       p.settled();
       this.schedule();
     }
+  }
+
+  /**
+   * Stores what was processed at the end of this loop turn: one store per partition per turn however many
+   * handlers ran, and a handler that then takes long (awaiting I/O, or stuck past max.poll.interval.ms) does
+   * not hold back the offsets of the messages before it.
+   */
+  private storeSoon(p: PartitionState): void {
+    this.toStore.add(p);
+    if (this.storeScheduled) return;
+    this.storeScheduled = true;
+    setImmediate(() => {
+      this.storeScheduled = false;
+      for (const q of this.toStore) if (!q.revoked) this.storeProcessed(q);
+      this.toStore.clear();
+    });
+  }
+
+  /** Stores the offset after the partition's last processed message, if any is waiting to be stored. */
+  private storeProcessed(p: PartitionState): void {
+    const offset = p.takeProcessed();
+    if (offset >= 0) this.native.storeOffsets([p.topic], [p.partition], [offset]);
   }
 
   /**
@@ -405,10 +439,10 @@ export class Consumer {
   }
 
   /** A handler threw: the partition stops (paused, its waiting messages dropped), the error goes to errors$. */
-  private fail(p: PartitionState, cause: unknown, taken: number): void {
+  private fail(p: PartitionState, cause: unknown): void {
     p.stopped = true;
     this.native.pause(true, [p.topic], [p.partition]);
-    this.native.credit(taken + p.dropAll());
+    this.native.credit(p.dropAll());
     const error = new KafkaFdError(
       `handler failed for ${p.topic} [${p.partition}]: the partition is paused and its offset not stored past the ` +
         `failed message (${(cause as Error)?.message ?? String(cause)})`,

@@ -18,6 +18,8 @@ export class PartitionState {
   revoked = false;
   /** Paused by the user: its messages wait (already fetched ones too) until resumed. */
   paused = false;
+  /** The offset to store next (the last processed message's + 1), -1 when nothing waits to be stored. */
+  processed = -1;
   private items: ConsumedMessage[] = [];
   private head = 0;
   private idleWaiters: Array<() => void> = [];
@@ -41,6 +43,13 @@ export class PartitionState {
       this.head = 0;
     }
     return out;
+  }
+
+  /** The offset to store, once: -1 when nothing was processed since the last call. */
+  takeProcessed(): number {
+    const offset = this.processed;
+    this.processed = -1;
+    return offset;
   }
 
   /** Drops what waits; returns how many were dropped (their credit goes back). */

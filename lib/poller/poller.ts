@@ -27,7 +27,22 @@ export interface PollerMetrics {
   serveMs: number;
   /** Time spent handing batches to JS, including the JS callbacks, ms. */
   dispatchMs: number;
-  /** Producers registered now. */
+  /** Passes over the ready clients (at most one per event-loop turn). */
+  passes: number;
+  /**
+   * The longest pass, ms. Batches are sized to the time left in the turn from what each client's JS work
+   * cost so far, so a pass stays within `turnBudgetMs` unless one batch alone costs more (a slow synchronous
+   * handler: the first client of a pass always gets at least one report or message).
+   */
+  passMaxMs: number;
+  /**
+   * The most CPU time the JS thread spent in one pass, ms: a pass's wall time also counts the thread's waits
+   * (a lock librdkafka's threads hold, the OS running another thread), which no batch size controls.
+   */
+  passMaxCpuMs: number;
+  /** Passes that ran past `turnBudgetMs`. */
+  overBudget: number;
+  /** Clients (producers and consumers) registered now. */
   producers: number;
 }
 

@@ -43,9 +43,15 @@ struct PollerMetrics {
   double safety_serves = 0;  // serves started by the safety timer
   double serve_ns = 0;       // time serving natively
   double dispatch_ns = 0;    // time handing batches to JS (includes the JS callbacks)
+  double passes = 0;         // passes of the check phase (at most one per loop turn)
+  double pass_max_ns = 0;    // the longest pass, wall time
+  double pass_cpu_max_ns = 0;  // the most CPU time the JS thread spent in one pass (waits for locks and
+                               // preemption excluded: the part of a pass that batch sizing controls)
+  double over_budget = 0;    // passes that ran past turnBudgetMs
 };
 
 uint64_t NowNs();
+uint64_t ThreadCpuNs();  // CPU time of the calling thread
 
 // A batch of `reports` about to go to JS (PollTarget::Dispatch).
 inline void CountBatch(PollerMetrics* metrics, size_t reports) {
@@ -66,6 +72,9 @@ struct Registration {
   bool needs_serve = false;               // the eventfd fired, or the last serve was cut short
   bool queued = false;                    // in the ready list
   uint64_t last_serve_ns = 0;
+  // What one report (a delivery report, a message) costs JS in this target's dispatches, handlers' microtasks
+  // included: a moving average, so that a batch is sized to the time left in the turn (0: not measured yet).
+  double ns_per_report = 0;
 };
 
 class PollerCore : public std::enable_shared_from_this<PollerCore> {
@@ -101,6 +110,8 @@ class PollerCore : public std::enable_shared_from_this<PollerCore> {
   void EnsureHandles();
   void Schedule(Registration* r);
   bool Serve(Registration* r, uint64_t deadline_ns);
+  // Hands the target's batches to JS, each sized to what the time left before `deadline_ns` pays for.
+  void DispatchWithin(Registration* r, uint64_t deadline_ns, bool first);
   void Pass();
   void OnTimer();
 

@@ -28,7 +28,7 @@ describe('Consumer on the mock cluster', () => {
   };
 
   beforeAll(() => {
-    mock = MockCluster.start({ topics: { c1: 3, c2: 3, c3: 2, c4: 1, c5: 3, c6: 1, c7: 2, c8: 3, c9: 1, c10: 6 } });
+    mock = MockCluster.start({ topics: { c1: 3, c2: 3, c3: 2, c4: 1, c5: 3, c6: 1, c7: 2, c8: 3, c9: 1, c10: 6, c11: 1 } });
     producer = new Producer({ kafka: { 'bootstrap.servers': mock.bootstrapServers } });
   });
   beforeEach(() => {
@@ -180,6 +180,31 @@ describe('Consumer on the mock cluster', () => {
     expect(b.errors).toContain('ERR__MAX_POLL_EXCEEDED');
     expect(b.rebalances.slice(0, 3)).toEqual(['assign', 'revoke lost', 'assign']);
   }, 30000);
+
+  it('sizes batches to what the handler costs: a slow synchronous handler gets a few messages per pass, not the credit', async () => {
+    await fill('c11', 400);
+    const poller = new Poller({ name: 'sized', turnBudgetMs: 5 });
+    const c = consumer({}, { polling: { poller } });
+    let handled = 0;
+    await c.subscribe('c11');
+    await c.run({
+      eachMessage: (m) => {
+        // About 1 ms of synchronous work per message: a batch of the whole credit (1000) would hold the loop
+        // for the whole backlog (400 ms) in one pass.
+        const until = process.hrtime.bigint() + 1_000_000n;
+        while (process.hrtime.bigint() < until) { /* busy */ }
+        if (m.offset >= 0) handled++;
+      },
+    });
+    await until(() => handled >= 400);
+    expect(handled).toBe(400);
+    const m = poller.metrics();
+    process.stdout.write(`sized batches: ${JSON.stringify({ reports: m.reports, batches: m.batches, passMaxMs: m.passMaxMs, passMaxCpuMs: m.passMaxCpuMs, passes: m.passes })}\n`);
+    // The first batch of a client is a probe of 16; after it, a batch is what the 5 ms left in a turn pay for.
+    expect(m.batches).toBeGreaterThan(30);
+    expect(m.passMaxCpuMs).toBeLessThan(200);
+    expect(m.passes).toBeGreaterThan(30);
+  });
 
   it('a handler stuck past max.poll.interval.ms: the member leaves (lost), rejoins after it, nothing is lost', async () => {
     await fill('c6', 20);

@@ -83,12 +83,13 @@ async function drain(job: Job): Promise<Result> {
   eld.disable();
   const s = sampling?.stop();
   const ms = (timedOut ? nowMs() : last) - first;
+  const passes = client.passes?.();
   await Promise.race([client.close(), sleep(30000)]);
   return {
     scenario: 'drain', client: job.client, members: job.members, librdkafka: client.librdkafka,
     msgs: count, msgPerS: (count / ms) * 1000, cpuUsPerMsg: (cpu.user + cpu.system) / count,
     eldP99: eld.percentile(99) / 1e6, eldMax: eld.max / 1e6, statP99: s?.statP99, threadsMax: s?.threadsMax, rssMaxMB: s?.rssMaxMB,
-    timedOut: timedOut ? 1 : 0,
+    timedOut: timedOut ? 1 : 0, ...passes,
   };
 }
 
@@ -276,7 +277,8 @@ async function main(): Promise<void> {
     `## Drain: ${TOTAL.toLocaleString('en-US')} messages of 100 B over 6 partitions`,
     '',
     table(results.filter((r) => r.scenario === 'drain'), [['msgPerS', 'msg/s', 0], ['cpuUsPerMsg', 'CPU µs/msg', 2], ['eldP99', 'loop delay p99 ms', 1],
-      ['eldMax', 'loop delay max ms', 1], ['statP99', 'fs.stat p99 ms', 2], ['threadsMax', 'threads', 0], ['rssMaxMB', 'RSS MB', 0]]),
+      ['eldMax', 'loop delay max ms', 1], ['statP99', 'fs.stat p99 ms', 2], ['threadsMax', 'threads', 0], ['rssMaxMB', 'RSS MB', 0],
+      ['passMaxMs', 'longest pass ms', 1], ['passMaxCpuMs', 'its CPU ms', 1]]),
     '',
     '## Latency: produce to handler, a message every ms for 10 s (producer: ours, linger.ms 0, in its own process)',
     '',

@@ -11,6 +11,8 @@ export interface BenchConsumers {
   start(n: number, onMessage: OnMessage): Promise<void>;
   close(): Promise<void>;
   librdkafka?: string;
+  /** Ours: the poller's longest pass, wall and CPU time, ms. */
+  passes?(): { passMaxMs: number; passMaxCpuMs: number };
 }
 
 type Factory = (brokers: string, topic: string, group: string) => BenchConsumers;
@@ -41,6 +43,10 @@ function kafkaFd(batch: boolean): Factory {
         }
       },
       close: async () => void (await Promise.all(members.map((c) => c.close()))),
+      passes: () => {
+        const m = members[0].poller.metrics();
+        return { passMaxMs: m.passMaxMs, passMaxCpuMs: m.passMaxCpuMs };
+      },
     };
   };
 }

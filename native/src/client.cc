@@ -112,8 +112,12 @@ Napi::Value Client::AttachJs(const Napi::CallbackInfo& info) {
         [this] {
           // A bounded number of batches per JS call, like the poller's turn budget; PollThread hands over
           // the rest on the next loop turn.
-          Napi::HandleScope scope(sink_.Env());
-          for (int i = 0; i < 8 && Dispatch(capacity_).any; i++) {
+          try {
+            Napi::HandleScope scope(sink_.Env());
+            for (int i = 0; i < 8 && Dispatch(capacity_).any; i++) {
+            }
+          } catch (const Napi::Error&) {
+            // JS cannot run (the environment is being torn down): see PollerCore::Pass.
           }
         },
         [this] { return HasPending(); });

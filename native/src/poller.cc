@@ -210,6 +210,25 @@ void PollerCore::Pass() {
   passing_ = true;
   // Keep this core alive even if a JS callback drops the last reference to it.
   auto self = shared_from_this();
+  try {
+    ServeReady();
+  } catch (const Napi::Error&) {
+    // Creating a JS value failed inside a dispatch: the environment is being torn down (a worker terminated)
+    // and JS cannot run. Nothing catches a C++ exception in a libuv callback (it would abort the process);
+    // the environment's cleanup hook closes the clients. What is left stays ready for a later pass.
+  }
+  passing_ = false;
+  if (!check_) return;  // released from a callback
+  if (ready_.empty()) {
+    uv_check_stop(check_.Get());
+    uv_idle_stop(idle_.Get());
+  } else {
+    metrics.turns_deferred++;
+    uv_idle_start(idle_.Get(), [](uv_idle_t*) {});
+  }
+}
+
+void PollerCore::ServeReady() {
   Napi::HandleScope scope(env_);
   const uint64_t start = NowNs();
   const uint64_t cpu_start = ThreadCpuNs();
@@ -240,20 +259,11 @@ void PollerCore::Pass() {
       ready_.push_back(r);
     }
   }
-  passing_ = false;
   const uint64_t took = NowNs() - start;
   metrics.passes++;
   metrics.pass_max_ns = std::max(metrics.pass_max_ns, static_cast<double>(took));
   metrics.pass_cpu_max_ns = std::max(metrics.pass_cpu_max_ns, static_cast<double>(ThreadCpuNs() - cpu_start));
   if (took > MsToNs(options_.turn_budget_ms)) metrics.over_budget++;
-  if (!check_) return;  // released from a callback
-  if (ready_.empty()) {
-    uv_check_stop(check_.Get());
-    uv_idle_stop(idle_.Get());
-  } else {
-    metrics.turns_deferred++;
-    uv_idle_start(idle_.Get(), [](uv_idle_t*) {});
-  }
 }
 
 void PollerCore::OnTimer() {

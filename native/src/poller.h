@@ -112,7 +112,8 @@ class PollerCore : public std::enable_shared_from_this<PollerCore> {
   bool Serve(Registration* r, uint64_t deadline_ns);
   // Hands the target's batches to JS, each sized to what the time left before `deadline_ns` pays for.
   void DispatchWithin(Registration* r, uint64_t deadline_ns, bool first);
-  void Pass();
+  void Pass();        // the check phase's pass: ServeReady, then whether the next turn needs one
+  void ServeReady();  // serves and dispatches the targets ready now, within the turn's budget
   void OnTimer();
 
   Napi::Env env_;

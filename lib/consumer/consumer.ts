@@ -141,6 +141,11 @@ export class Consumer {
     return this.streams.health(this.state !== 'open');
   }
 
+  /** The partitions assigned to this member now (none before the group's first assignment). */
+  assignment(): TopicPartition[] {
+    return [...this.partitions.values()].filter((p) => !p.revoked).map((p) => ({ topic: p.topic, partition: p.partition }));
+  }
+
   /** Subscribes to topics (joining the group happens in the background; `rebalances$` says when). */
   subscribe(topics: string | readonly string[]): Promise<void> {
     const list = typeof topics === 'string' ? [topics] : topics;

@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import type { ClientHealth } from '../client/types';
 import { KafkaFdRegistry } from '../nest/kafka-fd.registry';
 
 /**
- * A `@nestjs/terminus` health indicator for the module's producers: up while every producer is open, has no
- * fatal error and has a broker (librdkafka has not said all brokers are down since its last delivery);
- * down with the reason otherwise.
+ * A `@nestjs/terminus` health indicator for the module's producers and consumers: up while every client is
+ * open, has no fatal error and has a broker (librdkafka has not said all brokers are down since); down with
+ * the reason otherwise. A consumer's result also says how many partitions it is assigned (0 while its group
+ * is forming or when it has more members than partitions: not a failure).
  *
  * ```ts
  * @Get('health') @HealthCheck()
@@ -16,17 +18,26 @@ import { KafkaFdRegistry } from '../nest/kafka-fd.registry';
 export class KafkaFdHealthIndicator {
   constructor(private readonly registry: KafkaFdRegistry, private readonly indicators: HealthIndicatorService) {}
 
-  /** Checks every producer of the module; `key` names the result (e.g. `'kafka'`). */
+  /** Checks every producer and consumer of the module; `key` names the result (e.g. `'kafka'`). */
   isHealthy(key = 'kafka'): HealthIndicatorResult {
     const indicator = this.indicators.check(key);
     const producers: Record<string, string> = {};
+    const consumers: Record<string, string> = {};
     const problems: string[] = [];
-    for (const [name, producer] of this.registry.all()) {
-      const h = producer.health;
+    const check = (name: string, h: ClientHealth): string | undefined => {
       const why = h.closed ? 'closed' : h.fatal ? `fatal error: ${h.fatal}` : h.brokersDown ? 'all brokers are down' : undefined;
-      producers[name] = why ? `down: ${why}` : 'up';
       if (why) problems.push(`${name}: ${why}`);
+      return why;
+    };
+    for (const [name, producer] of this.registry.all()) {
+      const why = check(name, producer.health);
+      producers[name] = why ? `down: ${why}` : 'up';
     }
-    return problems.length === 0 ? indicator.up({ producers }) : indicator.down({ producers, reason: problems.join('; ') });
+    for (const [name, consumer] of this.registry.allConsumers()) {
+      const why = check(name, consumer.health);
+      consumers[name] = why ? `down: ${why}` : `up: ${consumer.assignment().length} partition(s) assigned`;
+    }
+    const details: Record<string, Record<string, string>> = this.registry.allConsumers().size > 0 ? { producers, consumers } : { producers };
+    return problems.length === 0 ? indicator.up(details) : indicator.down({ ...details, reason: problems.join('; ') });
   }
 }

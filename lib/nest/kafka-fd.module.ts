@@ -1,13 +1,18 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { KafkaFdCoreModule } from './kafka-fd-core.module';
-import { KafkaFdProducerDefinition, KafkaFdProvides } from './kafka-fd.interfaces';
+import { KafkaFdConsumerDefinition, KafkaFdFeatureOptions, KafkaFdProducerDefinition, KafkaFdProvides } from './kafka-fd.interfaces';
 import { KAFKA_FD_ASYNC_OPTIONS_TYPE, KAFKA_FD_OPTIONS_TYPE } from './kafka-fd.module-definition';
 import { KafkaFdRegistry } from './kafka-fd.registry';
-import { DEFAULT_NAME, getPollerToken, getProducerToken } from './tokens';
+import { DEFAULT_NAME, getConsumerToken, getPollerToken, getProducerToken } from './tokens';
 
 /** The provider of a named producer; `after` names providers that must exist first (a feature's declaration). */
 function producerProvider(name: string, after: string[] = []): Provider {
   return { provide: getProducerToken(name), useFactory: (r: KafkaFdRegistry) => r.producer(name), inject: [KafkaFdRegistry, ...after] };
+}
+
+/** The provider of a named consumer (created, not subscribed: see KafkaFdExplorer). */
+function consumerProvider(name: string, after: string[] = []): Provider {
+  return { provide: getConsumerToken(name), useFactory: (r: KafkaFdRegistry) => r.consumer(name), inject: [KafkaFdRegistry, ...after] };
 }
 
 function pollerProvider(name: string): Provider {
@@ -17,7 +22,11 @@ function pollerProvider(name: string): Provider {
 function rootProviders(provides: KafkaFdProvides): Provider[] {
   const producers = [...(provides.defaultProducer ? [DEFAULT_NAME] : []), ...(provides.producers ?? [])];
   const pollers = [DEFAULT_NAME, ...(provides.pollers ?? []).filter((n) => n !== DEFAULT_NAME)];
-  return [...producers.map((name) => producerProvider(name)), ...pollers.map(pollerProvider)];
+  return [
+    ...producers.map((name) => producerProvider(name)),
+    ...(provides.consumers ?? []).map((name) => consumerProvider(name)),
+    ...pollers.map(pollerProvider),
+  ];
 }
 
 function tokens(providers: Provider[]): string[] {
@@ -32,7 +41,7 @@ function rootModule(core: DynamicModule, provides: KafkaFdProvides, isGlobal: bo
 }
 
 /**
- * Kafka producers served by file-descriptor polling, the Nest way.
+ * Kafka producers and consumers served by file-descriptor polling, the Nest way.
  *
  * ```ts
  * @Module({ imports: [KafkaFdModule.forRoot({ kafka: { 'bootstrap.servers': 'b:9092' }, defaultProducer: true })] })
@@ -43,6 +52,8 @@ function rootModule(core: DynamicModule, provides: KafkaFdProvides, isGlobal: bo
  * ```
  * Producers are created and registered with their poller when the module initialises, flushed in
  * `beforeApplicationShutdown` and closed in `onApplicationShutdown`, so `app.close()` loses no accepted message.
+ * Consumers with a `@KafkaFdHandler` method start once the application has bootstrapped, and on shutdown stop
+ * taking messages, finish their handlers, commit and leave their group before any producer flushes.
  */
 @Module({})
 export class KafkaFdModule {
@@ -51,6 +62,7 @@ export class KafkaFdModule {
     const provides = {
       defaultProducer: Boolean(options.defaultProducer),
       producers: (options.producers ?? []).map((p: KafkaFdProducerDefinition) => p.name),
+      consumers: (options.consumers ?? []).map((c: KafkaFdConsumerDefinition) => c.name),
       pollers: Object.keys(options.pollers ?? {}),
     };
     return rootModule(KafkaFdCoreModule.forRoot(options), provides, options.isGlobal);
@@ -64,23 +76,33 @@ export class KafkaFdModule {
     return rootModule(KafkaFdCoreModule.forRootAsync(options), options.provides ?? {}, options.isGlobal);
   }
 
-  /** Named producers of a feature module, each with its own settings and, optionally, a named poller. */
-  static forFeature(producers: KafkaFdProducerDefinition[]): DynamicModule {
+  /**
+   * Named producers of a feature module (the array form), or its producers and consumers, each with its own
+   * settings and, optionally, a named poller.
+   */
+  static forFeature(feature: KafkaFdProducerDefinition[] | KafkaFdFeatureOptions): DynamicModule {
+    const { producers = [], consumers = [] } = Array.isArray(feature) ? { producers: feature } : (feature ?? {});
     const declare: Provider = {
-      // Declared before any producer of this feature is created, so that a bad definition fails at startup.
-      provide: `KafkaFdFeature:${producers.map((p) => p.name).join(',')}`,
+      // Declared before any client of this feature is created, so that a bad definition fails at startup.
+      provide: `KafkaFdFeature:${[...producers, ...consumers].map((d) => d.name).join(',')}`,
       useFactory: (r: KafkaFdRegistry) => {
         for (const def of producers) r.declare(def);
+        for (const def of consumers) r.declareConsumer(def);
         return true;
       },
       inject: [KafkaFdRegistry],
     };
-    const providers = producers.map((def) => producerProvider(def.name, [declare.provide as string]));
-    const pollers = [...new Set(producers.map((p) => p.poller).filter((n): n is string => Boolean(n)))].map(pollerProvider);
+    const after = [declare.provide as string];
+    const clients = [
+      ...producers.map((def) => producerProvider(def.name, after)),
+      ...consumers.map((def) => consumerProvider(def.name, after)),
+    ];
+    const named = [...producers, ...consumers].map((d) => d.poller).filter((n): n is string => Boolean(n));
+    const pollers = [...new Set(named)].map(pollerProvider);
     return {
       module: KafkaFdModule,
-      providers: [declare, ...providers, ...pollers],
-      exports: [...tokens(providers), ...tokens(pollers)],
+      providers: [declare, ...clients, ...pollers],
+      exports: [...tokens(clients), ...tokens(pollers)],
     };
   }
 }

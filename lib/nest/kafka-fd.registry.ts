@@ -5,8 +5,9 @@ import { redactConfig } from '../config/kafka-config';
 import { KafkaFdError } from '../errors/kafka-fd.error';
 import { checkTimeout } from '../util/timeout';
 import { Poller } from '../poller/poller';
+import { Consumer } from '../consumer/consumer';
 import { Producer } from '../producer/producer';
-import { KafkaFdModuleOptions, KafkaFdProducerDefinition } from './kafka-fd.interfaces';
+import { KafkaFdConsumerDefinition, KafkaFdModuleOptions, KafkaFdProducerDefinition } from './kafka-fd.interfaces';
 import { KAFKA_FD_MODULE_OPTIONS } from './kafka-fd.module-definition';
 import { DEFAULT_NAME } from './tokens';
 
@@ -27,7 +28,8 @@ type ClientKind = (typeof SHUTDOWN_ORDER)[number];
 interface OwnedClient {
   readonly logs$: Observable<KafkaLog>;
   readonly errors$: Observable<KafkaFdError>;
-  /** Waits for work in flight (producers: acks); before close. */
+  /** Before any client closes: producers wait for their acks; consumers stop taking messages, finish their
+   * handlers, commit and leave the group (their whole close). */
   flush?(timeoutMs: number): Promise<void>;
   close(options: { timeoutMs: number }): Promise<void>;
 }
@@ -51,6 +53,8 @@ export class KafkaFdRegistry implements BeforeApplicationShutdown, OnApplication
   ]);
   private readonly subscriptions: Subscription[] = [];
   private readonly definitions = new Map<string, KafkaFdProducerDefinition>();
+  private readonly consumerDefinitions = new Map<string, KafkaFdConsumerDefinition>();
+  private readonly consumers = new Map<string, Consumer>();
   private readonly shutdownTimeoutMs: number;
 
   constructor(@Inject(KAFKA_FD_MODULE_OPTIONS) private readonly options: KafkaFdModuleOptions) {
@@ -65,6 +69,7 @@ export class KafkaFdRegistry implements BeforeApplicationShutdown, OnApplication
       this.pollers.set(name, new Poller({ ...pollerOptions, name }));
     }
     for (const def of options.producers ?? []) this.declare(def);
+    for (const def of options.consumers ?? []) this.declareConsumer(def);
     if (options.defaultProducer) {
       this.declare({ ...(options.defaultProducer === true ? {} : options.defaultProducer), name: DEFAULT_NAME });
     }
@@ -78,15 +83,77 @@ export class KafkaFdRegistry implements BeforeApplicationShutdown, OnApplication
     if (this.definitions.has(def.name)) {
       throw new KafkaFdError(`producer '${def.name}' is declared twice in KafkaFdModule`, { code: 'ERR__INVALID_ARG' });
     }
-    if (def.poller !== undefined && !this.pollers.has(def.poller)) {
-      const declared = [...this.pollers.keys()];
-      throw new KafkaFdError(
-        `producer '${def.name}' is bound to poller '${def.poller}', which is not declared in the root options' pollers ` +
-          `(declared: ${declared.length ? declared.map((n) => `'${n}'`).join(', ') : 'none'})`,
-        { code: 'ERR__INVALID_ARG' },
-      );
-    }
+    this.checkPoller('producer', def.name, def.poller);
     this.definitions.set(def.name, def);
+  }
+
+  /** Records a consumer definition (root or feature); a name may be declared once. */
+  declareConsumer(def: KafkaFdConsumerDefinition): void {
+    if (!def || typeof def.name !== 'string' || def.name.length === 0) {
+      throw new KafkaFdError('a KafkaFdModule consumer needs a non-empty `name`', { code: 'ERR__INVALID_ARG' });
+    }
+    if (this.consumerDefinitions.has(def.name)) {
+      throw new KafkaFdError(`consumer '${def.name}' is declared twice in KafkaFdModule`, { code: 'ERR__INVALID_ARG' });
+    }
+    if (def.topics !== undefined && (!Array.isArray(def.topics) || def.topics.some((t) => typeof t !== 'string' || t.length === 0))) {
+      throw new KafkaFdError(`consumer '${def.name}': topics must be an array of topic names`, { code: 'ERR__INVALID_ARG' });
+    }
+    const groupId = def.kafka?.['group.id'] ?? this.options.kafka['group.id'];
+    if (typeof groupId !== 'string' || groupId.length === 0) {
+      throw new KafkaFdError(`consumer '${def.name}' needs a 'group.id' in its kafka settings (or the root's)`, { code: 'ERR__INVALID_ARG' });
+    }
+    this.checkPoller('consumer', def.name, def.poller);
+    this.consumerDefinitions.set(def.name, def);
+  }
+
+  private checkPoller(kind: ClientKind, name: string, poller: string | undefined): void {
+    if (poller === undefined || this.pollers.has(poller)) return;
+    const declared = [...this.pollers.keys()];
+    throw new KafkaFdError(
+      `${kind} '${name}' is bound to poller '${poller}', which is not declared in the root options' pollers ` +
+        `(declared: ${declared.length ? declared.map((n) => `'${n}'`).join(', ') : 'none'})`,
+      { code: 'ERR__INVALID_ARG' },
+    );
+  }
+
+  /** The consumer named `name`, created (not subscribed) on first request. */
+  consumer(name: string): Consumer {
+    const existing = this.consumers.get(name);
+    if (existing) return existing;
+    const def = this.consumerDefinition(name);
+    const consumer = new Consumer({
+      kafka: { ...this.options.kafka, ...def.kafka },
+      polling: { poller: def.poller ? this.pollers.get(def.poller) : undefined },
+      maxInFlight: def.maxInFlight,
+      rebalanceTimeoutMs: def.rebalanceTimeoutMs,
+      name,
+    });
+    this.watch('consumer', name, consumer);
+    this.consumers.set(name, consumer);
+    // Its whole close comes before producers flush: handlers may still produce while they finish.
+    this.clients.get('consumer')!.set(name, {
+      logs$: consumer.logs$,
+      errors$: consumer.errors$,
+      flush: (timeoutMs) => consumer.close({ timeoutMs }),
+      close: (options) => consumer.close(options),
+    });
+    return consumer;
+  }
+
+  /** The definition of the consumer named `name`. */
+  consumerDefinition(name: string): KafkaFdConsumerDefinition {
+    const def = this.consumerDefinitions.get(name);
+    if (!def) {
+      throw new KafkaFdError(`no consumer named '${name}': declare it in KafkaFdModule.forRoot({ consumers }) or KafkaFdModule.forFeature({ consumers })`, {
+        code: 'ERR__INVALID_ARG',
+      });
+    }
+    return def;
+  }
+
+  /** Every consumer created so far, by name. */
+  allConsumers(): ReadonlyMap<string, Consumer> {
+    return this.consumers;
   }
 
   /** The producer named `name`, created and registered with its poller on first request. */
@@ -133,10 +200,18 @@ export class KafkaFdRegistry implements BeforeApplicationShutdown, OnApplication
 
   /** The configuration of the module with secrets redacted, for diagnostics. */
   describe(): Record<string, unknown> {
-    return { kafka: redactConfig(this.options.kafka), pollers: [...this.pollers.keys()], producers: [...this.definitions.keys()] };
+    return {
+      kafka: redactConfig(this.options.kafka),
+      pollers: [...this.pollers.keys()],
+      producers: [...this.definitions.keys()],
+      consumers: [...this.consumerDefinitions.keys()],
+    };
   }
 
-  /** Consumers, then producers: each kind waits for its work in flight (flush), within the timeout. */
+  /**
+   * Consumers, then producers, each within the timeout: consumers stop taking messages, finish their handlers,
+   * commit and leave; then producers wait for their acks (what the handlers produced included).
+   */
   async beforeApplicationShutdown(): Promise<void> {
     for (const kind of SHUTDOWN_ORDER) {
       await Promise.all([...this.clients.get(kind)!].map(async ([name, client]) => {
@@ -144,7 +219,7 @@ export class KafkaFdRegistry implements BeforeApplicationShutdown, OnApplication
         try {
           await client.flush(this.shutdownTimeoutMs);
         } catch (e) {
-          this.logger.error(`${kind} '${name}': flush before shutdown failed: ${(e as Error).message}`);
+          this.logger.error(`${kind} '${name}': ${kind === 'consumer' ? 'close' : 'flush'} before shutdown failed: ${(e as Error).message}`);
         }
       }));
     }

@@ -13,3 +13,8 @@ export function getProducerToken(name?: string): string {
 export function getPollerToken(name?: string): string {
   return `KafkaFdPoller:${name ?? DEFAULT_NAME}`;
 }
+
+/** Injection token of the consumer named `name` (declared in `forRoot({ consumers })` or `forFeature`). */
+export function getConsumerToken(name: string): string {
+  return `KafkaFdConsumer:${name}`;
+}

@@ -1,0 +1,195 @@
+import { isObservable, lastValueFrom, ReplaySubject } from 'rxjs';
+import {
+  CustomTransportStrategy, KafkaHeaders, KafkaParser, KafkaRetriableException, Server, Transport, WritePacket,
+} from '@nestjs/microservices';
+import { NO_EVENT_HANDLER, NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants';
+import { KafkaRequestDeserializer } from '@nestjs/microservices/deserializers/kafka-request.deserializer';
+import { KafkaRequestSerializer } from '@nestjs/microservices/serializers/kafka-request.serializer';
+import { Consumer } from '../consumer/consumer';
+import type { ConsumedMessage } from '../consumer/types';
+import { Producer } from '../producer/producer';
+import { KafkaFdContext } from './kafka-fd.context';
+import { KafkaFdServerOptions, checkOptions, consumerSettings, producerSettings } from './options';
+
+/** The statuses Nest's Kafka transport reports. */
+export type KafkaFdStatus = 'connected' | 'disconnected' | 'rebalancing' | 'crashed' | 'stopped';
+
+/** A message in kafkajs's shape, as Nest's Kafka parser and handlers expect it. */
+interface RawMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | string | undefined>;
+  timestamp: string;
+  offset: string;
+  size: number;
+  attributes: number;
+  topic: string;
+  partition: number;
+}
+
+function raw(m: ConsumedMessage): RawMessage {
+  const headers: RawMessage['headers'] = {};
+  for (const [name, value] of Object.entries(m.headers)) {
+    // kafkajs keeps the last value of a repeated header; so does Nest's parser after it.
+    const v = Array.isArray(value) ? value[value.length - 1] : value;
+    headers[name] = v ?? undefined;
+  }
+  return {
+    key: m.key, value: m.value, headers, timestamp: String(m.timestamp), offset: String(m.offset),
+    size: 0, attributes: 0, topic: m.topic, partition: m.partition,
+  };
+}
+
+/**
+ * Nest's Kafka transport on this library's fd-polled consumer and producer: replace
+ * `{ transport: Transport.KAFKA, options }` with `{ strategy: new KafkaFdServer(options) }`. Handlers declared
+ * with `@EventPattern(topic)` / `@MessagePattern(topic)` bind as they do for Transport.KAFKA (its `transportId`
+ * is `Transport.KAFKA`); request-reply speaks Nest's Kafka headers, so Nest's own `ClientKafka` can call it.
+ *
+ * Differences on purpose: partitions are handled concurrently (`run.partitionsConsumedConcurrently`, order kept
+ * per partition), and a handler that throws does not advance its partition's offset: the partition stops and the
+ * error is logged (Nest's transport commits and drops the message unless it is a `KafkaRetriableException`).
+ */
+export class KafkaFdServer extends Server<Record<string, never>, KafkaFdStatus> implements CustomTransportStrategy {
+  readonly transportId = Transport.KAFKA;
+  private consumer: Consumer | null = null;
+  private producer: Producer | null = null;
+  private readonly parser: KafkaParser;
+
+  constructor(private readonly options: KafkaFdServerOptions = {}) {
+    super();
+    checkOptions(options);
+    this.parser = new KafkaParser(options.parser);
+    // Nest's Kafka serializer and deserializer unless the options bring their own, as Transport.KAFKA does.
+    this.serializer = (options.serializer as never) ?? new KafkaRequestSerializer();
+    this.deserializer = (options.deserializer as never) ?? new KafkaRequestDeserializer();
+  }
+
+  async listen(callback: (err?: unknown) => void): Promise<void> {
+    try {
+      const postfix = this.options.postfixId ?? '-server';
+      this.producer = new Producer({ kafka: producerSettings(this.options, postfix) });
+      this.consumer = new Consumer({ kafka: consumerSettings(this.options, postfix) });
+      this.consumer.rebalances$.subscribe((r) => this._status$.next(r.type === 'assign' ? 'connected' : 'rebalancing'));
+      this.consumer.errors$.subscribe((e) => {
+        if (e.fatal) this._status$.next('crashed');
+        this.logger.error(e.message);
+      });
+      const topics = [...this.messageHandlers.keys()];
+      if (topics.length > 0) await this.consumer.subscribe(topics);
+      await this.consumer.run({
+        partitionsConcurrently: this.options.run?.partitionsConsumedConcurrently ?? 1,
+        eachMessage: (m) => this.handleMessage(m),
+      });
+      this._status$.next('connected');
+      callback();
+    } catch (e) {
+      callback(e);
+    }
+  }
+
+  async close(): Promise<void> {
+    const consumer = this.consumer;
+    const producer = this.producer;
+    this.consumer = null;
+    this.producer = null;
+    // The consumer first: its handlers may still reply through the producer while they finish.
+    await consumer?.close();
+    await producer?.close();
+    this._status$.next('stopped');
+  }
+
+  /** `[consumer, producer]`: this library's clients. */
+  unwrap<T>(): T {
+    if (!this.consumer || !this.producer) {
+      throw new Error('Not initialized. Please call the "listen"/"startAllMicroservices" method before accessing the server.');
+    }
+    return [this.consumer, this.producer] as T;
+  }
+
+  on(): never {
+    throw new Error('Method is not supported for Kafka server');
+  }
+
+  /** One message: an event, or a request whose reply goes to its reply topic. Resolves once handled. */
+  async handleMessage(m: ConsumedMessage): Promise<void> {
+    const rawMessage = this.parser.parse(raw(m) as never) as unknown as RawMessage;
+    const headers = rawMessage.headers as Record<string, string | undefined>;
+    const correlationId = headers[KafkaHeaders.CORRELATION_ID];
+    const replyTopic = headers[KafkaHeaders.REPLY_TOPIC];
+    const replyPartition = headers[KafkaHeaders.REPLY_PARTITION];
+    const packet = await this.deserializer.deserialize(rawMessage, { channel: m.topic });
+    const context = new KafkaFdContext([
+      rawMessage as never, m.partition, m.topic, this.consumer as never, () => Promise.resolve(), this.producer as never,
+    ]);
+    const handler = this.getHandlerByPattern(packet.pattern);
+    if (handler?.isEventHandler || !correlationId || !replyTopic) {
+      return this.handleEvent(packet.pattern, packet, context);
+    }
+    const publish = (data: WritePacket): Promise<unknown> => this.reply(data, replyTopic, replyPartition, correlationId, context);
+    if (!handler) {
+      await publish({ id: correlationId, err: NO_MESSAGE_HANDLER } as WritePacket);
+      return;
+    }
+    return this.onProcessingStartHook(this.transportId, context, async () => {
+      const response$ = this.transformToObservable(await handler(packet.data, context));
+      const replay$ = new ReplaySubject<unknown>();
+      // The first value (or the error) is awaited, so the message counts as handled only once its reply
+      // is under way; a KafkaRetriableException fails the message (its partition stops, its offset stays).
+      await new Promise<void>((resolve, reject) => {
+        let settled = false;
+        response$.subscribe({
+          next: (v) => {
+            replay$.next(v);
+            if (!settled) (settled = true), resolve();
+          },
+          error: (err) => {
+            if (!settled) {
+              settled = true;
+              if (err instanceof KafkaRetriableException) reject(err);
+              else resolve();
+            }
+            replay$.error(err);
+          },
+          complete: () => {
+            replay$.complete();
+            if (!settled) (settled = true), resolve();
+          },
+        });
+      });
+      this.send(replay$, publish);
+    }) as unknown as Promise<void>;
+  }
+
+  override async handleEvent(pattern: string, packet: { data: unknown }, context: KafkaFdContext): Promise<void> {
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler) {
+      this.logger.error(`${NO_EVENT_HANDLER} ${pattern}`);
+      return;
+    }
+    return this.onProcessingStartHook(this.transportId, context, async () => {
+      const resultOrStream = await handler(packet.data, context);
+      if (isObservable(resultOrStream)) {
+        await lastValueFrom(resultOrStream);
+        this.onProcessingEndHook?.(this.transportId, context);
+      }
+    }) as unknown as Promise<void>;
+  }
+
+  private async reply(data: WritePacket, topic: string, partition: string | undefined, correlationId: string, context: KafkaFdContext): Promise<void> {
+    const out = (await this.serializer.serialize((data as { response?: unknown }).response as never)) as {
+      key?: string | Buffer | null; value: string | Buffer | null; headers: Record<string, string | Buffer>;
+    };
+    const headers: Record<string, string | Buffer> = { ...out.headers, [KafkaHeaders.CORRELATION_ID]: correlationId };
+    if (data.err) headers[KafkaHeaders.NEST_ERR] = typeof data.err === 'object' ? JSON.stringify(data.err) : String(data.err);
+    if (data.isDisposed) headers[KafkaHeaders.NEST_IS_DISPOSED] = Buffer.alloc(1);
+    try {
+      await this.producer!.produce({
+        topic, value: out.value ?? null, key: out.key ?? undefined, headers,
+        ...(partition !== undefined && partition !== null ? { partition: Number(partition) } : {}),
+      });
+    } finally {
+      this.onProcessingEndHook?.(this.transportId, context);
+    }
+  }
+}

@@ -1,0 +1,100 @@
+// KafkaFdServer (nestjs-kafka-fd/microservices) on the real broker, called by Nest's own ClientKafka (kafkajs):
+// the two-line switch from Transport.KAFKA keeps events, request-reply with Nest's Kafka headers, errors and
+// KafkaContext working for the code on either side.
+import 'reflect-metadata';
+import { Controller, INestMicroservice } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { ClientKafka, Ctx, EventPattern, KafkaContext, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import { KafkaFdError } from '../../lib';
+import { KafkaFdContext, KafkaFdServer } from '../../lib/microservices';
+import { brokers, uniqueTopic, waitForTopic } from '../support/kafka';
+
+describe('KafkaFdServer with Nest\'s ClientKafka on the real broker', () => {
+  const EVENTS = uniqueTopic('ms-events');
+  const SUM = uniqueTopic('ms-sum');
+  const FAIL = uniqueTopic('ms-fail');
+  const events: Array<{ data: unknown; ctx: KafkaContext }> = [];
+
+  @Controller()
+  class MathController {
+    @EventPattern(EVENTS)
+    onEvent(@Payload() data: unknown, @Ctx() ctx: KafkaContext): void {
+      events.push({ data, ctx });
+    }
+
+    @MessagePattern(SUM)
+    sum(@Payload() data: number[]): { sum: number } {
+      return { sum: data.reduce((a, b) => a + b, 0) };
+    }
+
+    @MessagePattern(FAIL)
+    fail(): never {
+      throw new RpcException('refused on purpose');
+    }
+  }
+
+  let app: INestMicroservice;
+  let client: ClientKafka;
+  let server: KafkaFdServer;
+
+  beforeAll(async () => {
+    for (const t of [EVENTS, SUM, `${SUM}.reply`, FAIL, `${FAIL}.reply`]) waitForTopic(t);
+    const m = await Test.createTestingModule({ controllers: [MathController] }).compile();
+    server = new KafkaFdServer({
+      client: { brokers: [brokers()], clientId: 'math' },
+      consumer: { groupId: `${SUM}-group` },
+      subscribe: { fromBeginning: true },
+      run: { partitionsConsumedConcurrently: 3 },
+    });
+    app = m.createNestMicroservice({ strategy: server });
+    await app.listen();
+    client = new ClientKafka({
+      client: { brokers: [brokers()], clientId: 'caller' },
+      consumer: { groupId: `${SUM}-caller` },
+      subscribe: { fromBeginning: true },
+    });
+    client.subscribeToResponseOf(SUM);
+    client.subscribeToResponseOf(FAIL);
+    await client.connect();
+  }, 120000);
+
+  afterAll(async () => {
+    await client?.close();
+    await app?.close();
+  });
+
+  it('request-reply: ClientKafka.send gets what the @MessagePattern handler returned', async () => {
+    // Objects cross as JSON (a bare number would come back as the string "6": Nest's Kafka serializer and
+    // parser do that for Transport.KAFKA too).
+    await expect(lastValueFrom(client.send(SUM, [1, 2, 3]))).resolves.toEqual({ sum: 6 });
+    const many = await Promise.all(Array.from({ length: 50 }, (_, i) => lastValueFrom(client.send<{ sum: number }>(SUM, [i, 1]))));
+    expect(many.map((r) => r.sum)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  }, 60000);
+
+  it('a handler\'s RpcException reaches the caller as an error (kafka_nest-err)', async () => {
+    await expect(lastValueFrom(client.send(FAIL, {}))).rejects.toMatchObject({ message: 'refused on purpose' });
+  }, 60000);
+
+  it('events: an @EventPattern handler gets the JSON payload and a KafkaContext', async () => {
+    await lastValueFrom(client.emit(EVENTS, { key: 'order-1', value: { id: 1, total: 12.5 } }));
+    const deadline = Date.now() + 30000;
+    while (events.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(events).toHaveLength(1);
+    expect(events[0].data).toEqual({ id: 1, total: 12.5 });
+    const ctx = events[0].ctx;
+    expect(ctx).toBeInstanceOf(KafkaContext);
+    expect(ctx).toBeInstanceOf(KafkaFdContext);
+    expect(ctx.getTopic()).toBe(EVENTS);
+    expect(ctx.getPartition()).toBeGreaterThanOrEqual(0);
+    expect(ctx.getMessage()).toMatchObject({ key: 'order-1', offset: '0' });
+    await expect(ctx.getHeartbeat()()).resolves.toBeUndefined();
+    expect(server.unwrap<unknown[]>()).toHaveLength(2);
+  }, 60000);
+
+  it('refuses options it cannot honour, by name', () => {
+    expect(() => new KafkaFdServer({ client: { brokers: ['x'], retry: { retries: 3 } } as never })).toThrow(KafkaFdError);
+    expect(() => new KafkaFdServer({ client: { brokers: ['x'], retry: { retries: 3 } } as never })).toThrow(/client\.retry/);
+    expect(() => new KafkaFdServer({ run: { autoCommit: false } })).toThrow(/run\.autoCommit/);
+  });
+});

@@ -9,36 +9,11 @@ import { Consumer } from '../consumer/consumer';
 import type { ConsumedMessage } from '../consumer/types';
 import { Producer } from '../producer/producer';
 import { KafkaFdContext } from './kafka-fd.context';
+import { RawMessage, raw } from './raw-message';
 import { KafkaFdServerOptions, checkOptions, consumerSettings, producerSettings } from './options';
 
 /** The statuses Nest's Kafka transport reports. */
 export type KafkaFdStatus = 'connected' | 'disconnected' | 'rebalancing' | 'crashed' | 'stopped';
-
-/** A message in kafkajs's shape, as Nest's Kafka parser and handlers expect it. */
-interface RawMessage {
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, Buffer | string | undefined>;
-  timestamp: string;
-  offset: string;
-  size: number;
-  attributes: number;
-  topic: string;
-  partition: number;
-}
-
-function raw(m: ConsumedMessage): RawMessage {
-  const headers: RawMessage['headers'] = {};
-  for (const [name, value] of Object.entries(m.headers)) {
-    // kafkajs keeps the last value of a repeated header; so does Nest's parser after it.
-    const v = Array.isArray(value) ? value[value.length - 1] : value;
-    headers[name] = v ?? undefined;
-  }
-  return {
-    key: m.key, value: m.value, headers, timestamp: String(m.timestamp), offset: String(m.offset),
-    size: 0, attributes: 0, topic: m.topic, partition: m.partition,
-  };
-}
 
 /**
  * Nest's Kafka transport on this library's fd-polled consumer and producer: replace

@@ -39,9 +39,10 @@ const KNOWN: Record<string, readonly string[]> = {
 };
 
 /** Refuses every option we do not translate, naming each (the `kafka` passthrough takes librdkafka's names). */
-export function checkOptions(options: KafkaFdServerOptions): void {
+export function checkOptions(options: KafkaFdServerOptions, extra: readonly string[] = []): void {
   const unknown: string[] = [];
-  for (const [section, keys] of Object.entries(KNOWN)) {
+  const known: Record<string, readonly string[]> = { ...KNOWN, '': [...KNOWN[''], ...extra] };
+  for (const [section, keys] of Object.entries(known)) {
     const value = section === '' ? options : (options as Record<string, unknown>)[section];
     if (value === undefined || value === null) continue;
     if (typeof value !== 'object') {

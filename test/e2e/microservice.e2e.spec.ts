@@ -7,7 +7,7 @@ import { Test } from '@nestjs/testing';
 import { ClientKafka, Ctx, EventPattern, KafkaContext, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { KafkaFdError } from '../../lib';
-import { KafkaFdContext, KafkaFdServer } from '../../lib/microservices';
+import { KafkaFdClient, KafkaFdContext, KafkaFdServer } from '../../lib/microservices';
 import { brokers, uniqueTopic, waitForTopic } from '../support/kafka';
 
 describe('KafkaFdServer with Nest\'s ClientKafka on the real broker', () => {
@@ -91,6 +91,27 @@ describe('KafkaFdServer with Nest\'s ClientKafka on the real broker', () => {
     await expect(ctx.getHeartbeat()()).resolves.toBeUndefined();
     expect(server.unwrap<unknown[]>()).toHaveLength(2);
   }, 60000);
+
+  it('KafkaFdClient calls the same server: send, emit, an RpcException; send without subscribeToResponseOf is refused', async () => {
+    const ours = new KafkaFdClient({ client: { brokers: [brokers()], clientId: 'fd-caller' }, consumer: { groupId: `${SUM}-fd-caller` } });
+    ours.subscribeToResponseOf(SUM);
+    ours.subscribeToResponseOf(FAIL);
+    try {
+      await ours.connect();
+      await expect(lastValueFrom(ours.send(SUM, [4, 5]))).resolves.toEqual({ sum: 9 });
+      const many = await Promise.all(Array.from({ length: 100 }, (_, i) => lastValueFrom(ours.send<{ sum: number }>(SUM, [i, i]))));
+      expect(many.map((r) => r.sum)).toEqual(Array.from({ length: 100 }, (_, i) => 2 * i));
+      await expect(lastValueFrom(ours.send(FAIL, {}))).rejects.toMatchObject({ message: 'refused on purpose' });
+      await expect(lastValueFrom(ours.send(EVENTS, {}))).rejects.toThrow(/subscribeToResponseOf/);
+      const before = events.length;
+      await lastValueFrom(ours.emit(EVENTS, { id: 2 }));
+      const deadline = Date.now() + 30000;
+      while (events.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(events[before]?.data).toEqual({ id: 2 });
+    } finally {
+      await ours.close();
+    }
+  }, 90000);
 
   it('refuses options it cannot honour, by name', () => {
     expect(() => new KafkaFdServer({ client: { brokers: ['x'], retry: { retries: 3 } } as never })).toThrow(KafkaFdError);

@@ -16,8 +16,17 @@ export function uniqueTopic(prefix = 'test'): string {
 
 /** Creates a topic on the real broker with kcat's help: a produce of nothing triggers auto-creation; we
  * ask for metadata until it has all partitions (the broker's default is 3). */
-export function waitForTopic(topic: string): void {
-  execFileSync('kcat', ['-b', brokers(), '-L', '-t', topic, '-m', '10'], { stdio: 'ignore' });
+export function waitForTopic(topic: string, timeoutMs = 30000): void {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // The first request creates the topic and answers "unknown topic"; the partitions come a moment later.
+    const out = execFileSync('kcat', ['-b', brokers(), '-L', '-t', topic, '-m', '10', '-J'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    const meta = JSON.parse(out) as { topics: Array<{ topic: string; error?: string; partitions: Array<{ leader: number }> }> };
+    const t = meta.topics.find((x) => x.topic === topic);
+    if (t && !t.error && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) return;
+    if (Date.now() > deadline) throw new Error(`topic ${topic} has no partitions after ${timeoutMs} ms`);
+    execFileSync('sleep', ['0.1']);
+  }
 }
 
 export interface ConsumedMessage {

@@ -23,9 +23,12 @@ module.exports = {
       ...shared,
       displayName: 'nest12',
       globals: { NEST_MAJOR: 12 },
-      testMatch: ['<rootDir>/test/nest/**/*.spec.ts', '<rootDir>/test/e2e/nest-app.e2e.spec.ts', '<rootDir>/test/e2e/nest-consumers.e2e.spec.ts'],
+      testMatch: [
+        '<rootDir>/test/nest/**/*.spec.ts', '<rootDir>/test/e2e/nest-app.e2e.spec.ts', '<rootDir>/test/e2e/nest-consumers.e2e.spec.ts',
+        '<rootDir>/test/e2e/microservice.e2e.spec.ts',
+      ],
       moduleNameMapper: {
-        '^@nestjs/(common|core|testing|platform-express|terminus)(/.*)?$': '<rootDir>/test/nest12/node_modules/@nestjs/$1$2',
+        '^@nestjs/(common|core|testing|platform-express|terminus|microservices)(/.*)?$': '<rootDir>/test/nest12/node_modules/@nestjs/$1$2',
       },
       transform: { '^.+\\.[tj]s$': '<rootDir>/test/support/nest12-transformer.js' },
       // Our sources and Nest 12 with its ESM dependencies are transformed; the root node_modules are not.

@@ -23,7 +23,8 @@ export type KafkaFdStatus = 'connected' | 'disconnected' | 'rebalancing' | 'cras
  *
  * Differences on purpose: partitions are handled concurrently (`run.partitionsConsumedConcurrently`, order kept
  * per partition), and a handler that throws does not advance its partition's offset: the partition stops and the
- * error is logged (Nest's transport commits and drops the message unless it is a `KafkaRetriableException`).
+ * error is logged (Nest's transport commits and drops the message unless it is a `KafkaRetriableException`),
+ * unless `retry` and `deadLetterTopic` say to try again and then set the message aside.
  */
 export class KafkaFdServer extends Server<Record<string, never>, KafkaFdStatus> implements CustomTransportStrategy {
   readonly transportId = Transport.KAFKA;
@@ -54,7 +55,7 @@ export class KafkaFdServer extends Server<Record<string, never>, KafkaFdStatus> 
       if (topics.length > 0) await this.consumer.subscribe(topics);
       await this.consumer.run({
         partitionsConcurrently: this.options.run?.partitionsConsumedConcurrently ?? 1,
-        eachMessage: (m) => this.handleMessage(m),
+        eachMessage: (m) => this.handleWithRetries(m),
       });
       this._status$.next('connected');
       callback();
@@ -84,6 +85,49 @@ export class KafkaFdServer extends Server<Record<string, never>, KafkaFdStatus> 
 
   on(): never {
     throw new Error('Method is not supported for Kafka server');
+  }
+
+  /**
+   * A message, tried again as `retry` says while its handler throws; once the tries are spent it goes to the
+   * dead-letter topic (and the offset advances) or, without one, the error stops the partition.
+   */
+  private async handleWithRetries(m: ConsumedMessage): Promise<void> {
+    const { attempts = 0, backoffMs = 100 } = this.options.retry ?? {};
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.handleMessage(m);
+        return;
+      } catch (e) {
+        if (attempt < attempts && this.consumer) {
+          await new Promise((r) => setTimeout(r, Math.min(30000, backoffMs * 2 ** attempt)));
+          continue;
+        }
+        if (this.options.deadLetterTopic === undefined || !this.producer) throw e;
+        await this.toDeadLetter(m, e, attempt + 1);
+        return;
+      }
+    }
+  }
+
+  /** Produces the failed message to the dead-letter topic and waits for the broker's ack. */
+  private async toDeadLetter(m: ConsumedMessage, error: unknown, tries: number): Promise<void> {
+    const dlt = this.options.deadLetterTopic!;
+    const topic = typeof dlt === 'function' ? dlt(m.topic) : dlt;
+    const headers: Record<string, Buffer | string> = {};
+    for (const [name, value] of Object.entries(m.headers)) {
+      const v = Array.isArray(value) ? value[value.length - 1] : value;
+      if (v) headers[name] = Buffer.from(v);
+    }
+    Object.assign(headers, {
+      // Nest's exception filter turns what a handler threw into a plain object ({ status, message }).
+      'kafka-fd-dlt-error': error instanceof Error ? error.message : typeof error === 'object' ? JSON.stringify(error) : String(error),
+      'kafka-fd-dlt-topic': m.topic,
+      'kafka-fd-dlt-partition': String(m.partition),
+      'kafka-fd-dlt-offset': String(m.offset),
+      'kafka-fd-dlt-attempts': String(tries),
+    });
+    await this.producer!.produce({ topic, key: m.key ? Buffer.from(m.key) : undefined, value: m.value ? Buffer.from(m.value) : null, headers });
+    this.logger.warn(`${m.topic} [${m.partition}] @${m.offset}: handler failed ${tries} time(s), sent to ${topic}`);
   }
 
   /** One message: an event, or a request whose reply goes to its reply topic. Resolves once handled. */

@@ -25,10 +25,22 @@ export interface KafkaFdServerOptions {
   /** librdkafka settings for the consumer only / the producer only. */
   consumerKafka?: KafkaConfig;
   producerKafka?: KafkaConfig;
+  /**
+   * Tries again a message whose handler threw (an event handler's error, a request handler's
+   * `KafkaRetriableException`): `attempts` more times (default 0), waiting `backoffMs` (default 100) doubled
+   * each time, up to 30 s. The partition waits meanwhile (order is kept).
+   */
+  retry?: { attempts?: number; backoffMs?: number };
+  /**
+   * Where a message goes once its tries are spent, with `kafka-fd-dlt-*` headers saying why and where it came
+   * from; then its offset advances. Without one, the partition stops at the message and its offset stays.
+   */
+  deadLetterTopic?: string | ((topic: string) => string);
 }
 
 const KNOWN: Record<string, readonly string[]> = {
-  '': ['client', 'consumer', 'subscribe', 'run', 'producer', 'send', 'postfixId', 'parser', 'serializer', 'deserializer', 'kafka', 'consumerKafka', 'producerKafka'],
+  '': ['client', 'consumer', 'subscribe', 'run', 'producer', 'send', 'postfixId', 'parser', 'serializer', 'deserializer', 'kafka', 'consumerKafka', 'producerKafka',
+    'retry', 'deadLetterTopic'],
   client: ['brokers', 'clientId'],
   consumer: ['groupId', 'sessionTimeout', 'heartbeatInterval', 'rebalanceTimeout', 'maxWaitTimeInMs'],
   subscribe: ['fromBeginning'],
@@ -36,6 +48,7 @@ const KNOWN: Record<string, readonly string[]> = {
   producer: ['idempotent'],
   send: ['acks'],
   parser: ['keepBinary'],
+  retry: ['attempts', 'backoffMs'],
 };
 
 /** Refuses every option we do not translate, naming each (the `kafka` passthrough takes librdkafka's names). */
@@ -57,6 +70,16 @@ export function checkOptions(options: KafkaFdServerOptions, extra: readonly stri
         '(e.g. security.protocol, sasl.mechanisms for client.ssl/client.sasl)',
       { code: 'ERR__INVALID_ARG' },
     );
+  }
+  const { attempts = 0, backoffMs = 100 } = options.retry ?? {};
+  if (!Number.isInteger(attempts) || attempts < 0 || attempts > 1000 || !Number.isFinite(backoffMs) || backoffMs < 0) {
+    throw new KafkaFdError(`KafkaFd transport: retry.attempts must be an integer 0-1000 and retry.backoffMs a number >= 0, got ${attempts} and ${backoffMs}`, {
+      code: 'ERR__INVALID_ARG',
+    });
+  }
+  const dlt = options.deadLetterTopic;
+  if (dlt !== undefined && !(typeof dlt === 'function' || (typeof dlt === 'string' && dlt.length > 0))) {
+    throw new KafkaFdError('KafkaFd transport: deadLetterTopic must be a topic name or a function of the topic', { code: 'ERR__INVALID_ARG' });
   }
   if (options.run?.autoCommit === false) {
     throw new KafkaFdError('KafkaFd transport: run.autoCommit false is not supported yet (offsets are stored after each handler and committed automatically)', {

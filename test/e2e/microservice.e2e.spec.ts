@@ -8,12 +8,15 @@ import { ClientKafka, Ctx, EventPattern, KafkaContext, MessagePattern, Payload, 
 import { lastValueFrom } from 'rxjs';
 import { KafkaFdError } from '../../lib';
 import { KafkaFdClient, KafkaFdContext, KafkaFdServer } from '../../lib/microservices';
-import { brokers, uniqueTopic, waitForTopic } from '../support/kafka';
+import { brokers, consumeAll, uniqueTopic, waitForTopic } from '../support/kafka';
 
 describe('KafkaFdServer with Nest\'s ClientKafka on the real broker', () => {
   const EVENTS = uniqueTopic('ms-events');
   const SUM = uniqueTopic('ms-sum');
   const FAIL = uniqueTopic('ms-fail');
+  const FLAKY = uniqueTopic('ms-flaky');
+  const calls = new Map<number, number>();
+  const done: number[] = [];
   const events: Array<{ data: unknown; ctx: KafkaContext }> = [];
 
   @Controller()
@@ -32,6 +35,14 @@ describe('KafkaFdServer with Nest\'s ClientKafka on the real broker', () => {
     fail(): never {
       throw new RpcException('refused on purpose');
     }
+
+    @EventPattern(FLAKY)
+    flaky(@Payload() data: { id: number; failTimes: number }): void {
+      const n = (calls.get(data.id) ?? 0) + 1;
+      calls.set(data.id, n);
+      if (n <= data.failTimes) throw new Error(`flaky ${data.id} failed try ${n}`);
+      done.push(data.id);
+    }
   }
 
   let app: INestMicroservice;
@@ -39,13 +50,15 @@ describe('KafkaFdServer with Nest\'s ClientKafka on the real broker', () => {
   let server: KafkaFdServer;
 
   beforeAll(async () => {
-    for (const t of [EVENTS, SUM, `${SUM}.reply`, FAIL, `${FAIL}.reply`]) waitForTopic(t);
+    for (const t of [EVENTS, SUM, `${SUM}.reply`, FAIL, `${FAIL}.reply`, FLAKY, `${FLAKY}.dlt`]) waitForTopic(t);
     const m = await Test.createTestingModule({ controllers: [MathController] }).compile();
     server = new KafkaFdServer({
       client: { brokers: [brokers()], clientId: 'math' },
       consumer: { groupId: `${SUM}-group` },
       subscribe: { fromBeginning: true },
       run: { partitionsConsumedConcurrently: 3 },
+      retry: { attempts: 2, backoffMs: 10 },
+      deadLetterTopic: (topic) => `${topic}.dlt`,
     });
     app = m.createNestMicroservice({ strategy: server });
     await app.listen();
@@ -113,9 +126,33 @@ describe('KafkaFdServer with Nest\'s ClientKafka on the real broker', () => {
     }
   }, 90000);
 
+  it('a failing event handler is tried again (retry), then its message goes to the dead-letter topic and the partition goes on', async () => {
+    // One key: one partition, so the third message proves the partition went on past the dead letter.
+    for (const data of [{ id: 1, failTimes: 1 }, { id: 2, failTimes: 99 }, { id: 3, failTimes: 0 }]) {
+      await lastValueFrom(client.emit(FLAKY, { key: 'same', value: data }));
+    }
+    const deadline = Date.now() + 30000;
+    while (!done.includes(3) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(done).toEqual([1, 3]);
+    expect(calls.get(1)).toBe(2);
+    expect(calls.get(2)).toBe(3); // the first try and two more
+    const dead = await consumeAll(`${FLAKY}.dlt`, 1);
+    expect(dead).toHaveLength(1);
+    expect(JSON.parse(dead[0].payload!)).toEqual({ id: 2, failTimes: 99 });
+    expect(dead[0].key).toBe('same');
+    const headers = Object.fromEntries(dead[0].headers!.reduce<string[][]>((acc, v, i, all) => (i % 2 === 0 ? [...acc, [v, all[i + 1]]] : acc), []));
+    process.stdout.write(`dead letter headers: ${JSON.stringify(headers)}\n`);
+    expect(headers).toMatchObject({ 'kafka-fd-dlt-topic': FLAKY, 'kafka-fd-dlt-attempts': '3' });
+    // What Nest's exception filter made of the Error the handler threw (it hides the message of a non-RpcException).
+    expect(JSON.parse(headers['kafka-fd-dlt-error'])).toMatchObject({ status: 'error' });
+    expect(Number(headers['kafka-fd-dlt-offset'])).toBeGreaterThanOrEqual(0);
+  }, 60000);
+
   it('refuses options it cannot honour, by name', () => {
     expect(() => new KafkaFdServer({ client: { brokers: ['x'], retry: { retries: 3 } } as never })).toThrow(KafkaFdError);
     expect(() => new KafkaFdServer({ client: { brokers: ['x'], retry: { retries: 3 } } as never })).toThrow(/client\.retry/);
     expect(() => new KafkaFdServer({ run: { autoCommit: false } })).toThrow(/run\.autoCommit/);
+    expect(() => new KafkaFdServer({ retry: { attempts: -1 } })).toThrow(/retry\.attempts/);
+    expect(() => new KafkaFdServer({ deadLetterTopic: '' })).toThrow(/deadLetterTopic/);
   });
 });

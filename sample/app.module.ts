@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { KafkaFdModule } from '../lib';
+import { BillingModule } from './billing/billing.module';
 import { BROKERS, Brokers } from './brokers';
 import { MonitorService } from './monitor/monitor.service';
 import { OrdersModule } from './orders/orders.module';
@@ -26,6 +27,7 @@ export class AppModule {
         }),
         OrdersModule,
         PaymentsModule,
+        BillingModule,
       ],
       providers: [MonitorService],
     };

@@ -16,7 +16,7 @@ describe('Nest processes on the real broker', () => {
     expect(got).toHaveLength(10000);
   });
 
-  it('the sample app: npm run sample starts, takes an order, logs its ack, and stops on SIGTERM', async () => {
+  it('the sample app: npm run sample starts, takes an order, logs its acks and the billing consumer\'s handling, and stops on SIGTERM', async () => {
     const root = path.resolve(__dirname, '..', '..');
     // A free port chosen by the OS (a random one could be in use: the sample then exited at once).
     const env = { ...process.env, PORT: '0', FORCE_COLOR: '0', NO_COLOR: '1' };
@@ -52,6 +52,8 @@ describe('Nest processes on the real broker', () => {
       expect(body.order).toMatchObject({ topic: 'orders', offset: 0 });
       await waitFor(/ack orders\[\d\]@0/, 10000);
       await waitFor(/ack payments\[\d\]@0/, 10000);
+      // The billing consumer (KafkaFdModule consumer with a @KafkaFdHandler) handles the payment request.
+      await waitFor(/billing: payment for o-1 \(42\) handled, payments\[\d\]@0/, 30000);
       const bad = await fetch(`http://127.0.0.1:${port}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
       expect(bad.status).toBe(400);
     } finally {
@@ -59,7 +61,7 @@ describe('Nest processes on the real broker', () => {
       if (!gone) process.kill(-child.pid!, 'SIGTERM');
     }
     await exited;
-    expect(out).toMatch(/closing 2 producer\(s\)/);
+    expect(out).toMatch(/closing 1 consumer\(s\): billing[\s\S]*closing 2 producer\(s\)/);
     expect(out).not.toMatch(/Segmentation|Assertion|FATAL/);
   });
 });

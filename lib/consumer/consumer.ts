@@ -10,6 +10,7 @@ import { checkTopic } from '../producer/validate';
 import { checkTimeout, startTimer } from '../util/timeout';
 import { defaultStrategy, prefetchDefaults } from './defaults';
 import { CommitWaiters } from './commit-waiters';
+import { OffsetStore } from './offset-store';
 import { META_FIELDS, checkTopicPartition, messageAt, nativeError } from './messages';
 import { PartitionState, keyOf } from './partition-state';
 import { PollIntervalWatchdog } from './poll-interval';
@@ -65,9 +66,7 @@ export class Consumer {
   /** Out of the group after a handler overran max.poll.interval.ms; back once the running handlers finish. */
   private evicted = false;
   private readonly commits = new CommitWaiters();
-  /** Partitions with processed offsets to store at the end of this loop turn (storeSoon). */
-  private readonly toStore = new Set<PartitionState>();
-  private storeScheduled = false;
+  private readonly offsets: OffsetStore;
 
   /** What the addon calls; the addon holds it weakly while idle, so the consumer must hold it. */
   private readonly sink = {
@@ -113,6 +112,7 @@ export class Consumer {
     this.name = options.name ?? this.native.name();
     const maxPollMs = Number(options.kafka['max.poll.interval.ms'] ?? 300000);
     this.watchdog = new PollIntervalWatchdog(maxPollMs, () => this.running, (p, ranMs) => this.evict(p, ranMs, maxPollMs));
+    this.offsets = new OffsetStore(this.native);
     this.native.attach(this.poller.native);
     this.native.credit(this.maxInFlight);
   }
@@ -202,7 +202,7 @@ export class Consumer {
       return Promise.reject(e);
     }
     // What handlers finished in runs still going is stored first: commit() means everything processed now.
-    for (const p of this.partitions.values()) if (!p.revoked) this.storeProcessed(p);
+    for (const p of this.partitions.values()) if (!p.revoked) this.offsets.storeNow(p);
     const id = this.commits.nextId();
     const err = this.native.commit(id);
     if (err === constants().codes.ERR__NO_OFFSET) return Promise.resolve();
@@ -317,7 +317,7 @@ export class Consumer {
     // While closing, close() has waited for the handlers (the addon applies the leave's revoke itself).
     if (!gone && this.state === 'open') await this.idleOrTimeout(states, this.rebalanceTimeoutMs);
     // Still ours until rebalanceDone: what was processed is stored (a lost partition's store is refused).
-    for (const p of states) if (!gone) this.storeProcessed(p);
+    if (!gone) for (const p of states) this.offsets.storeNow(p);
     for (const p of states) if (p.revoked) this.partitions.delete(keyOf(p.topic, p.partition));
     this.native.rebalanceDone();
   }
@@ -345,10 +345,8 @@ export class Consumer {
     this.running.add(p);
     const { eachMessage, eachBatch } = this.handlers!;
     let handled = 0;
-    // Credit goes back once per run (at most RUN_SLICE messages) and offsets are stored once per loop turn
-    // (storeSoon), not per message: each is a call into the addon, and a store takes librdkafka's partition
-    // lock, which its fetching thread takes for every message it adds (a store per message held eachMessage
-    // to 0.8M msg/s here; 1.9M without).
+    // Credit goes back once per run (at most RUN_SLICE messages), offsets once per loop turn (OffsetStore):
+    // not a call into the addon per message.
     let credit = 0;
     try {
       while (p.pending > 0 && !p.stopped && !p.revoked && !p.paused && this.state === 'open' && handled < RUN_SLICE) {
@@ -370,41 +368,18 @@ export class Consumer {
         // processes the message again (at-least-once).
         if (p.revoked) break;
         // Every earlier message of the partition is done too: handlers of a partition run in order.
-        p.processed = messages[messages.length - 1].offset + 1;
-        this.storeSoon(p);
+        this.offsets.processed(p, messages[messages.length - 1].offset + 1);
       }
     } finally {
       // A partition revoked meanwhile has its processed offsets stored by the revoke (or refused, ERR__STATE,
       // when it is someone else's already).
-      if (!p.revoked) this.storeProcessed(p);
+      if (!p.revoked) this.offsets.storeNow(p);
       if (credit > 0) this.native.credit(credit);
       p.running = false;
       this.running.delete(p);
       p.settled();
       this.schedule();
     }
-  }
-
-  /**
-   * Stores what was processed at the end of this loop turn: one store per partition per turn however many
-   * handlers ran, and a handler that then takes long (awaiting I/O, or stuck past max.poll.interval.ms) does
-   * not hold back the offsets of the messages before it.
-   */
-  private storeSoon(p: PartitionState): void {
-    this.toStore.add(p);
-    if (this.storeScheduled) return;
-    this.storeScheduled = true;
-    setImmediate(() => {
-      this.storeScheduled = false;
-      for (const q of this.toStore) if (!q.revoked) this.storeProcessed(q);
-      this.toStore.clear();
-    });
-  }
-
-  /** Stores the offset after the partition's last processed message, if any is waiting to be stored. */
-  private storeProcessed(p: PartitionState): void {
-    const offset = p.takeProcessed();
-    if (offset >= 0) this.native.storeOffsets([p.topic], [p.partition], [offset]);
   }
 
   /**

@@ -114,10 +114,8 @@ export class KafkaFdServer extends Server<Record<string, never>, KafkaFdStatus> 
     const dlt = this.options.deadLetterTopic!;
     const topic = typeof dlt === 'function' ? dlt(m.topic) : dlt;
     const headers: Record<string, Buffer | string> = {};
-    for (const [name, value] of Object.entries(m.headers)) {
-      const v = Array.isArray(value) ? value[value.length - 1] : value;
-      if (v) headers[name] = Buffer.from(v);
-    }
+    // The original headers as the handler saw them (raw(): the last value of a repeated one), and why.
+    for (const [name, value] of Object.entries(raw(m).headers)) if (value !== undefined) headers[name] = value;
     Object.assign(headers, {
       // Nest's exception filter turns what a handler threw into a plain object ({ status, message }).
       'kafka-fd-dlt-error': error instanceof Error ? error.message : typeof error === 'object' ? JSON.stringify(error) : String(error),

@@ -70,6 +70,11 @@ describe('KafkaFdServer with Nest\'s ClientKafka on the real broker', () => {
     client.subscribeToResponseOf(SUM);
     client.subscribeToResponseOf(FAIL);
     await client.connect();
+    // Nest's ClientKafka can resolve connect() before its group join has assigned it the reply topics (seen once
+    // on Nest 12: "did not subscribe to the corresponding reply topic"); its send() needs them.
+    const assigned = (): Record<string, number> => (client as unknown as { consumerAssignments: Record<string, number> }).consumerAssignments ?? {};
+    const deadline = Date.now() + 30000;
+    while (!(`${SUM}.reply` in assigned() && `${FAIL}.reply` in assigned()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }, 120000);
 
   afterAll(async () => {

@@ -187,8 +187,9 @@ void PollerCore::DispatchWithin(Registration* r, uint64_t deadline_ns, bool firs
       }
       max = std::min(most, static_cast<size_t>(fits));
     } else {
-      // Cost not known yet: a small first batch, so that a slow handler cannot make its first turn long.
-      if (now >= deadline_ns && !must) break;
+      // Cost not known yet (a consumer that has had no message: what it has are events, a rebalance among
+      // them): small batches, handed over until none is left. Stopping these at the deadline held 20 members'
+      // first assignment back 48 s instead of 4-9 (test: consumer-crowd); why exactly is not yet understood.
       max = std::min(most, kProbeBatch);
     }
     must = false;

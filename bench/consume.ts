@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { CONSUMERS, type OnMessage } from './consumer-clients';
+import { createTopics, fmt, measureInChild, median } from './rig';
 
 interface Job { scenario: 'drain' | 'latency' | 'idle' | 'baseline'; client: string; members: number; topic: string; group: string; brokers: string; total: number }
 interface Result { scenario: string; client: string; members: number; [k: string]: number | string | undefined }
@@ -187,26 +188,9 @@ const TOTAL = Number(process.env.BENCH_MESSAGES ?? 1000000);
 const MEMBERS = (process.env.BENCH_MEMBERS ?? '1,5,20').split(',').map(Number);
 const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'drain,latency,idle').split(',');
 const CLIENTS = process.env.BENCH_CLIENTS?.split(',') ?? Object.keys(CONSUMERS);
+const measureJob = (job: Job): Result => measureInChild(__filename, job, { scenario: job.scenario, client: job.client, members: job.members });
 
-function measure(job: Job): Result {
-  try {
-    const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', __filename, 'measure', JSON.stringify(job)],
-      { cwd: root, timeout: 900000, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 2 ** 20 });
-    return JSON.parse(out.toString().trim().split('\n').pop()!) as Result;
-  } catch (e) {
-    const err = e as { stderr?: Buffer; message: string };
-    return { scenario: job.scenario, client: job.client, members: job.members, error: (err.stderr?.toString() || err.message).trim().split('\n').slice(-3).join(' ') };
-  }
-}
 
-async function createTopic(topic: string, partitions: number): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Kafka, logLevel } = require('kafkajs');
-  const admin = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-  await admin.disconnect();
-}
 
 async function prefill(topic: string, total: number): Promise<void> {
   const core = await import('../lib/core');
@@ -218,8 +202,6 @@ async function prefill(topic: string, total: number): Promise<void> {
   await producer.close();
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (v: unknown, digits = 1): string => (typeof v === 'number' && Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits }) : '-');
 
 function table(rows: Result[], columns: Array<[string, string, number?]>): string {
   const groups = new Map<string, Result[]>();
@@ -242,15 +224,15 @@ async function main(): Promise<void> {
     results.push(r);
     process.stderr.write(`${JSON.stringify(r)}\n`);
   };
-  say(measure({ scenario: 'baseline', client: 'no consumer', members: 0, topic: '', group: '', brokers, total: 0 }));
+  say(measureJob({ scenario: 'baseline', client: 'no consumer', members: 0, topic: '', group: '', brokers, total: 0 }));
   if (SCENARIOS.includes('drain')) {
     const topic = `bench-consume-${stamp}`;
-    await createTopic(topic, 6);
+    await createTopics(brokers, [[topic, 6]]);
     await prefill(topic, TOTAL);
     for (const members of MEMBERS) {
       for (let rep = 0; rep < REPS; rep++) {
         const order = CLIENTS.map((_, i) => CLIENTS[(i + rep) % CLIENTS.length]);
-        for (const client of order) say(measure({ scenario: 'drain', client, members, topic, group: `drain-${stamp}-${members}-${rep}-${client.replace(/\W+/g, '_')}`, brokers, total: TOTAL }));
+        for (const client of order) say(measureJob({ scenario: 'drain', client, members, topic, group: `drain-${stamp}-${members}-${rep}-${client.replace(/\W+/g, '_')}`, brokers, total: TOTAL }));
       }
     }
   }
@@ -258,14 +240,14 @@ async function main(): Promise<void> {
     for (let rep = 0; rep < REPS; rep++) {
       for (const client of CLIENTS) {
         const topic = `bench-latency-${stamp}-${rep}-${client.replace(/\W+/g, '_')}`;
-        say(measure({ scenario: 'latency', client, members: 1, topic, group: `g-${topic}`, brokers, total: 0 }));
+        say(measureJob({ scenario: 'latency', client, members: 1, topic, group: `g-${topic}`, brokers, total: 0 }));
       }
     }
   }
   if (SCENARIOS.includes('idle')) {
     const topic = `bench-idle-${stamp}`;
-    await createTopic(topic, 6);
-    for (const client of CLIENTS) say(measure({ scenario: 'idle', client, members: 20, topic, group: `idle-${stamp}-${client.replace(/\W+/g, '_')}`, brokers, total: 0 }));
+    await createTopics(brokers, [[topic, 6]]);
+    for (const client of CLIENTS) say(measureJob({ scenario: 'idle', client, members: 20, topic, group: `idle-${stamp}-${client.replace(/\W+/g, '_')}`, brokers, total: 0 }));
   }
   const base = results.find((r) => r.scenario === 'baseline')!;
   const md = [

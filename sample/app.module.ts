@@ -5,6 +5,7 @@ import { BROKERS, Brokers } from './brokers';
 import { MonitorService } from './monitor/monitor.service';
 import { OrdersModule } from './orders/orders.module';
 import { PaymentsModule } from './payments/payments.module';
+import { ShippingModule } from './shipping/shipping.module';
 
 @Module({})
 export class AppModule {
@@ -28,6 +29,7 @@ export class AppModule {
         OrdersModule,
         PaymentsModule,
         BillingModule,
+        ShippingModule.with(brokers),
       ],
       providers: [MonitorService],
     };

@@ -6,16 +6,15 @@ import { flattenConfig } from '../config/kafka-config';
 import { KafkaFdError } from '../errors/kafka-fd.error';
 import { type NativeConsumer, constants, native } from '../native/binding';
 import type { Poller } from '../poller/poller';
-import { checkTopic } from '../producer/validate';
 import { checkTimeout, startTimer } from '../util/timeout';
 import { defaultStrategy, prefetchDefaults } from './defaults';
 import { CommitWaiters } from './commit-waiters';
 import { OffsetStore } from './offset-store';
-import { META_FIELDS, checkTopicPartition, messageAt, nativeError } from './messages';
+import { META_FIELDS, checkTopicPartition, messageAt, nativeError, offsetColumns, subscription } from './messages';
 import { PartitionState, keyOf } from './partition-state';
 import { PollIntervalWatchdog } from './poll-interval';
 import type {
-  ConsumerCloseOptions, ConsumerOptions, Rebalance, RunOptions, TopicPartition,
+  CommitOptions, ConsumerCloseOptions, ConsumerOptions, Rebalance, RunOptions, TopicPartition, TopicPartitionOffset,
 } from './types';
 
 /** How long close() keeps serving the group's leave past its timeout (see doClose). */
@@ -54,6 +53,8 @@ export class Consumer {
   private readonly partitions = new Map<string, PartitionState>();
   private readonly maxInFlight: number;
   private readonly rebalanceTimeoutMs: number;
+  /** `enable.auto.commit` (librdkafka's default true): close() commits what was processed only then. */
+  private readonly autoCommit: boolean;
   private handlers: RunOptions | undefined;
   private concurrency = 1;
   private state: 'open' | 'closing' | 'closed' = 'open';
@@ -88,6 +89,7 @@ export class Consumer {
     if ((options.polling as { mode?: string } | undefined)?.mode === 'thread') {
       throw new KafkaFdError("a Consumer is served in fd mode only: remove polling.mode 'thread'", { code: 'ERR__INVALID_ARG' });
     }
+    this.autoCommit = String(options.kafka['enable.auto.commit'] ?? true) !== 'false';
     this.maxInFlight = options.maxInFlight ?? 1000;
     if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) {
       throw new KafkaFdError(`maxInFlight must be an integer >= 1, got ${String(options.maxInFlight)}`, { code: 'ERR__INVALID_ARG' });
@@ -146,17 +148,20 @@ export class Consumer {
     return [...this.partitions.values()].filter((p) => !p.revoked).map((p) => ({ topic: p.topic, partition: p.partition }));
   }
 
-  /** Subscribes to topics (joining the group happens in the background; `rebalances$` says when). */
-  subscribe(topics: string | readonly string[]): Promise<void> {
-    const list = typeof topics === 'string' ? [topics] : topics;
-    const refused = this.refusal() ?? (Array.isArray(list) && list.length > 0
-      ? list.map((t) => checkTopic(t)).find(Boolean)
-      : new KafkaFdError('subscribe takes a topic or a non-empty array of topics', { code: 'ERR__INVALID_ARG' }));
-    if (refused) return Promise.reject(refused);
-    const err = this.native.subscribe([...list]);
+  /**
+   * Subscribes to topics, and to every topic a RegExp matches (now and as topics appear, at librdkafka's
+   * `topic.metadata.refresh.interval.ms`). Joining the group happens in the background; `rebalances$` says when.
+   */
+  subscribe(topics: string | RegExp | ReadonlyArray<string | RegExp>): Promise<void> {
+    const list = typeof topics === 'string' || topics instanceof RegExp ? [topics] : topics;
+    const names = this.refusal() ?? (Array.isArray(list) && list.length > 0
+      ? subscription(list)
+      : new KafkaFdError('subscribe takes a topic, a RegExp or a non-empty array of them', { code: 'ERR__INVALID_ARG' }));
+    if (names instanceof KafkaFdError) return Promise.reject(names);
+    const err = this.native.subscribe(names);
     if (err !== 0) return Promise.reject(nativeError(err, 'subscribe'));
     this.subscribed = true;
-    this.topics = [...list];
+    this.topics = names;
     return Promise.resolve();
   }
 
@@ -189,11 +194,11 @@ export class Consumer {
   }
 
   /**
-   * Commits the offsets stored so far (the messages processed), now; auto-commit does the same
-   * periodically. Rejects with `ERR__TIMED_OUT` when the coordinator has not answered within `timeoutMs`
-   * (default 30000; `Infinity`: no limit): a consumer that never joined its group gets no answer at all.
+   * Commits the offsets stored so far (the messages processed), now, or exactly `offsets`; auto-commit does
+   * the former periodically. Rejects with `ERR__TIMED_OUT` when the coordinator has not answered within
+   * `timeoutMs` (default 30000; `Infinity`: no limit): a consumer that never joined its group gets no answer.
    */
-  commit(options: { timeoutMs?: number } = {}): Promise<void> {
+  commit(options: CommitOptions = {}): Promise<void> {
     if (this.state === 'closed') return Promise.reject(this.closedError());
     let timeoutMs: number;
     try {
@@ -201,13 +206,23 @@ export class Consumer {
     } catch (e) {
       return Promise.reject(e);
     }
+    const columns = options?.offsets === undefined ? undefined : offsetColumns(options.offsets);
+    if (columns instanceof KafkaFdError) return Promise.reject(columns);
     // What handlers finished in runs still going is stored first: commit() means everything processed now.
-    for (const p of this.partitions.values()) if (!p.revoked) this.offsets.storeNow(p);
+    if (!columns) for (const p of this.partitions.values()) if (!p.revoked) this.offsets.storeNow(p);
     const id = this.commits.nextId();
-    const err = this.native.commit(id);
+    const err = columns ? this.native.commit(id, columns.topics, columns.partitions, columns.offsets) : this.native.commit(id);
     if (err === constants().codes.ERR__NO_OFFSET) return Promise.resolve();
     if (err !== 0) return Promise.reject(nativeError(err, 'commit'));
     return this.commits.wait(id, timeoutMs);
+  }
+
+  /**
+   * kafkajs's name for `commit({ offsets })`, so that code written for kafkajs (a Nest transport handler's
+   * `context.getConsumer().commitOffsets(...)`) keeps working: `offset` is the next one to read.
+   */
+  commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    return this.commit({ offsets });
   }
 
   /**
@@ -236,7 +251,8 @@ export class Consumer {
     await new Promise((resolve) => setImmediate(resolve));
     await this.idleOrTimeout([...this.partitions.values()], timeoutMs);
     // Out of time (handlers stuck): no commit of our own; with auto-commit the leave commits what is stored.
-    if (this.subscribed && deadline > Date.now()) {
+    // With auto-commit off, only what the application committed counts: nothing is committed for it here.
+    if (this.subscribed && this.autoCommit && deadline > Date.now()) {
       try {
         await this.commit({ timeoutMs: deadline - Date.now() });
       } catch (e) {

@@ -73,3 +73,17 @@ export interface ConsumerCloseOptions {
   /** How long close waits for handlers and for leaving the group (default 30000 ms; `Infinity`: no limit). */
   timeoutMs?: number;
 }
+
+/** A position to commit: `offset` is the next message to read (the last one processed + 1), as Kafka means it.
+ * A string or bigint is taken too (kafkajs passes offsets as strings). */
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: number | string | bigint;
+}
+
+/** Options of {@link Consumer.commit}. */
+export interface CommitOptions {
+  /** How long to wait for the coordinator's answer (default 30000 ms; `Infinity`: no limit). */
+  timeoutMs?: number;
+  /** Exactly these positions, instead of everything processed so far. */
+  offsets?: readonly TopicPartitionOffset[];
+}

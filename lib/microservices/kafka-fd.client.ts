@@ -1,10 +1,13 @@
+import { Observable, connectable, defer, mergeMap, Subject, throwError } from 'rxjs';
 import { ClientProxy, KafkaHeaders, KafkaParser, ReadPacket, WritePacket } from '@nestjs/microservices';
+import { InvalidMessageException } from '@nestjs/microservices/errors/invalid-message.exception';
 import { KafkaResponseDeserializer } from '@nestjs/microservices/deserializers/kafka-response.deserializer';
 import { KafkaRequestSerializer } from '@nestjs/microservices/serializers/kafka-request.serializer';
 import { Consumer } from '../consumer/consumer';
-import type { ConsumedMessage } from '../consumer/types';
+import type { ConsumedMessage, TopicPartitionOffset } from '../consumer/types';
 import { KafkaFdError } from '../errors/kafka-fd.error';
 import { Producer } from '../producer/producer';
+import type { BatchReport } from '../producer/types';
 import { raw } from './raw-message';
 import type { KafkaFdStatus } from './kafka-fd.server';
 import { KafkaFdServerOptions, checkOptions, consumerSettings, producerSettings } from './options';
@@ -26,7 +29,9 @@ interface Outgoing { key?: string | Buffer | null; value: string | Buffer | null
  * calls a `KafkaFdServer` or a server on Nest's own Kafka transport alike. Call `subscribeToResponseOf(pattern)`
  * for each pattern you `send` to before `connect()`.
  */
-export class KafkaFdClient extends ClientProxy<Record<string, never>, KafkaFdStatus> {
+// The status is typed as ClientProxy's default (string) so that `customClass: KafkaFdClient` type-checks in
+// ClientsModule.register (its Type<ClientProxy> is invariant in it); `status` narrows it back.
+export class KafkaFdClient extends ClientProxy {
   private producer: Producer | null = null;
   private consumer: Consumer | null = null;
   private connecting: Promise<Producer> | null = null;
@@ -41,6 +46,11 @@ export class KafkaFdClient extends ClientProxy<Record<string, never>, KafkaFdSta
     this.parser = new KafkaParser(options?.parser);
     this.serializer = (options?.serializer as never) ?? new KafkaRequestSerializer();
     this.deserializer = (options?.deserializer as never) ?? new KafkaResponseDeserializer();
+  }
+
+  /** 'connected' once connect() resolved; 'disconnected' after close(). */
+  override get status(): Observable<KafkaFdStatus> {
+    return super.status as Observable<KafkaFdStatus>;
   }
 
   /** Replies to `send(pattern, ...)` come from `<pattern>.reply`: subscribe before `connect()`. */
@@ -68,6 +78,27 @@ export class KafkaFdClient extends ClientProxy<Record<string, never>, KafkaFdSta
     for (const callback of this.routingMap.values()) callback({ err: new KafkaFdError('KafkaFdClient closed', { code: 'ERR__DESTROY' }), isDisposed: true });
     this.routingMap.clear();
     this._status$.next('disconnected');
+  }
+
+  /**
+   * Emits many events to one topic in one produce call, as Nest's `ClientKafka.emitBatch`: each message goes
+   * through the serializer; the observable emits once the broker acknowledged them all (hot: it is sent
+   * whether or not anyone subscribes).
+   */
+  emitBatch<TInput = unknown>(pattern: unknown, data: { messages: TInput[] }): Observable<BatchReport> {
+    if (pattern === undefined || pattern === null || data === undefined || data === null || !Array.isArray(data.messages)) {
+      return throwError(() => new InvalidMessageException());
+    }
+    const source = defer(() => this.connect()).pipe(mergeMap(() => this.dispatchBatch(pattern, data.messages)));
+    const hot = connectable(source, { connector: () => new Subject<BatchReport>(), resetOnDisconnect: false });
+    hot.connect();
+    return hot;
+  }
+
+  /** Commits positions of the reply consumer, as Nest's `ClientKafka.commitOffsets`. */
+  commitOffsets(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    if (!this.consumer) throw new KafkaFdError('KafkaFdClient has no consumer (not connected, or producerOnlyMode)', { code: 'ERR__STATE' });
+    return this.consumer.commitOffsets(offsets);
   }
 
   /** `[producer, consumer]` (the consumer is null in producer-only mode or before connect). */
@@ -115,6 +146,14 @@ export class KafkaFdClient extends ClientProxy<Record<string, never>, KafkaFdSta
     return (await this.producerOrFail().produce({
       topic: pattern, value: out.value ?? null, key: out.key ?? undefined, headers: out.headers, partition: out.partition,
     })) as T;
+  }
+
+  private async dispatchBatch(pattern: unknown, messages: unknown[]): Promise<BatchReport> {
+    const topic = this.normalizePattern(pattern as string);
+    const outs = await Promise.all(messages.map((m) => this.serializer.serialize(m as never, { pattern: topic }) as Outgoing));
+    return this.producerOrFail().produceMany(
+      outs.map((out) => ({ topic, value: out.value ?? null, key: out.key ?? undefined, headers: out.headers, partition: out.partition })),
+    );
   }
 
   private async doConnect(): Promise<Producer> {

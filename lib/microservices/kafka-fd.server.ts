@@ -1,6 +1,6 @@
 import { isObservable, lastValueFrom, ReplaySubject } from 'rxjs';
 import {
-  CustomTransportStrategy, KafkaHeaders, KafkaParser, KafkaRetriableException, Server, Transport, WritePacket,
+  CustomTransportStrategy, KafkaHeaders, KafkaParser, KafkaRetriableException, MessageHandler, Server, Transport, WritePacket,
 } from '@nestjs/microservices';
 import { NO_EVENT_HANDLER, NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants';
 import { KafkaRequestDeserializer } from '@nestjs/microservices/deserializers/kafka-request.deserializer';
@@ -51,7 +51,8 @@ export class KafkaFdServer extends Server<Record<string, never>, KafkaFdStatus> 
         if (e.fatal) this._status$.next('crashed');
         this.logger.error(e.message);
       });
-      const topics = [...this.messageHandlers.keys()];
+      // Topic names, and Nest 12's RegExp patterns (every topic they match, as Transport.KAFKA subscribes).
+      const topics = [...this.messageHandlers.keys()] as Array<string | RegExp>;
       if (topics.length > 0) await this.consumer.subscribe(topics);
       await this.consumer.run({
         partitionsConcurrently: this.options.run?.partitionsConsumedConcurrently ?? 1,
@@ -85,6 +86,37 @@ export class KafkaFdServer extends Server<Record<string, never>, KafkaFdStatus> 
 
   on(): never {
     throw new Error('Method is not supported for Kafka server');
+  }
+
+  /** A RegExp pattern is kept as it is (Nest 12's Kafka transport does the same); the rest as Nest does. */
+  override addHandler(pattern: unknown, callback: MessageHandler, isEventHandler = false, extras: Record<string, unknown> = {}): void {
+    if (!(pattern instanceof RegExp)) return super.addHandler(pattern, callback, isEventHandler, extras);
+    callback.isEventHandler = isEventHandler;
+    callback.extras = extras;
+    const handlers = this.messageHandlers as unknown as Map<unknown, MessageHandler>;
+    const head = handlers.get(pattern);
+    if (head && isEventHandler) {
+      // Several event handlers of one pattern run one after another, as for string patterns.
+      let tail = head;
+      while (tail.next) tail = tail.next;
+      tail.next = callback;
+    } else {
+      handlers.set(pattern, callback);
+    }
+  }
+
+  /** The handler of a topic: its own, or the first RegExp pattern that matches it. */
+  override getHandlerByPattern(pattern: string): MessageHandler | null {
+    const handler = super.getHandlerByPattern(pattern);
+    if (handler) return handler;
+    for (const [registered, candidate] of this.messageHandlers as unknown as Map<unknown, MessageHandler>) {
+      if (!(registered instanceof RegExp)) continue;
+      registered.lastIndex = 0;
+      const match = registered.test(pattern);
+      registered.lastIndex = 0;
+      if (match) return candidate;
+    }
+    return null;
   }
 
   /**

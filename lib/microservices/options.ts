@@ -81,11 +81,6 @@ export function checkOptions(options: KafkaFdServerOptions, extra: readonly stri
   if (dlt !== undefined && !(typeof dlt === 'function' || (typeof dlt === 'string' && dlt.length > 0))) {
     throw new KafkaFdError('KafkaFd transport: deadLetterTopic must be a topic name or a function of the topic', { code: 'ERR__INVALID_ARG' });
   }
-  if (options.run?.autoCommit === false) {
-    throw new KafkaFdError('KafkaFd transport: run.autoCommit false is not supported yet (offsets are stored after each handler and committed automatically)', {
-      code: 'ERR__INVALID_ARG',
-    });
-  }
 }
 
 /** librdkafka settings shared by the consumer and the producer: brokers and client id. */
@@ -108,6 +103,8 @@ export function consumerSettings(options: KafkaFdServerOptions, postfix: string)
     ...(c.heartbeatInterval !== undefined ? { 'heartbeat.interval.ms': c.heartbeatInterval } : {}),
     ...(c.rebalanceTimeout !== undefined ? { 'max.poll.interval.ms': Math.max(c.rebalanceTimeout, c.sessionTimeout ?? 0) } : {}),
     ...(c.maxWaitTimeInMs !== undefined ? { 'fetch.wait.max.ms': c.maxWaitTimeInMs } : {}),
+    // Manual commit mode: only what handlers commit (context.getConsumer().commitOffsets) is committed.
+    ...(options.run?.autoCommit === false ? { 'enable.auto.commit': false } : {}),
     ...options.kafka,
     ...options.consumerKafka,
   };

@@ -79,7 +79,8 @@ export interface NativeConsumer extends NativeClient {
   credit(n: number): void;
   rebalanceDone(): number;
   storeOffsets(topics: string[], partitions: number[], offsets: number[]): number;
-  commit(id: number): number;
+  /** Commits the stored offsets, or exactly the (topic, partition, next offset) given. */
+  commit(id: number, topics?: string[], partitions?: number[], offsets?: number[]): number;
   pause(pause: boolean, topics: string[], partitions: number[]): number;
   closeConsumer(): number;
   consumerClosed(): boolean;

@@ -372,9 +372,12 @@ Napi::Value Consumer::CommitJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (Stopped()) return Napi::Number::New(env, RD_KAFKA_RESP_ERR__STATE);
   double id = info[0].As<Napi::Number>().DoubleValue();
+  // (id): the offsets stored; (id, topics, partitions, offsets): exactly those (JS checked them).
+  rd_kafka_topic_partition_list_t* list = info.Length() > 1 ? PartitionList(info, 1, true) : nullptr;
   // Asynchronous: the result comes back as an OFFSET_COMMIT event on the consumer queue, with the id.
   rd_kafka_resp_err_t err =
-      rd_kafka_commit_queue(rk_, nullptr, consumer_queue_, nullptr, reinterpret_cast<void*>(static_cast<uintptr_t>(id)));
+      rd_kafka_commit_queue(rk_, list, consumer_queue_, nullptr, reinterpret_cast<void*>(static_cast<uintptr_t>(id)));
+  if (list != nullptr) rd_kafka_topic_partition_list_destroy(list);
   return Napi::Number::New(env, err);
 }
 

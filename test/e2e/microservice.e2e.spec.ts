@@ -156,7 +156,7 @@ describe('KafkaFdServer with Nest\'s ClientKafka on the real broker', () => {
   it('refuses options it cannot honour, by name', () => {
     expect(() => new KafkaFdServer({ client: { brokers: ['x'], retry: { retries: 3 } } as never })).toThrow(KafkaFdError);
     expect(() => new KafkaFdServer({ client: { brokers: ['x'], retry: { retries: 3 } } as never })).toThrow(/client\.retry/);
-    expect(() => new KafkaFdServer({ run: { autoCommit: false } })).toThrow(/run\.autoCommit/);
+    expect(() => new KafkaFdServer({ run: { autoCommit: false, eachBatchAutoResolve: true } as never })).toThrow(/run\.eachBatchAutoResolve/);
     expect(() => new KafkaFdServer({ retry: { attempts: -1 } })).toThrow(/retry\.attempts/);
     expect(() => new KafkaFdServer({ deadLetterTopic: '' })).toThrow(/deadLetterTopic/);
   });

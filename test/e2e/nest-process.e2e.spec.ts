@@ -16,7 +16,7 @@ describe('Nest processes on the real broker', () => {
     expect(got).toHaveLength(10000);
   });
 
-  it('the sample app: npm run sample starts, takes an order, logs its acks and the billing consumer\'s handling, and stops on SIGTERM', async () => {
+  it('the sample app: npm run sample starts, takes an order, logs its acks, the billing consumer\'s and the shipping microservice\'s handling, answers a Kafka request-reply quote, and stops on SIGTERM', async () => {
     const root = path.resolve(__dirname, '..', '..');
     // A free port chosen by the OS (a random one could be in use: the sample then exited at once).
     const env = { ...process.env, PORT: '0', FORCE_COLOR: '0', NO_COLOR: '1' };
@@ -54,6 +54,12 @@ describe('Nest processes on the real broker', () => {
       await waitFor(/ack payments\[\d\]@0/, 10000);
       // The billing consumer (KafkaFdModule consumer with a @KafkaFdHandler) handles the payment request.
       await waitFor(/billing: payment for o-1 \(42\) handled, payments\[\d\]@0/, 30000);
+      // The hybrid app's microservice side (KafkaFdServer) handles the order as an event, and a request-reply
+      // call through KafkaFdClient comes back over Kafka.
+      await waitFor(/shipping: order o-1 scheduled, orders\[\d\]@0/, 30000);
+      const quote = await fetch(`http://127.0.0.1:${port}/shipping/quote?total=42`);
+      expect(quote.status).toBe(200);
+      await expect(quote.json()).resolves.toEqual({ cost: 4.9 });
       const bad = await fetch(`http://127.0.0.1:${port}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
       expect(bad.status).toBe(400);
     } finally {

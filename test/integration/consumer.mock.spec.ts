@@ -405,6 +405,13 @@ describe('Consumer on the mock cluster', () => {
     await expect(c.commit({ timeoutMs: NaN })).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
     await expect(c.subscribe([])).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
     await expect(c.subscribe('bad topic')).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
+    await expect(c.subscribe(/orders/i)).rejects.toThrow(/flags 'i'/);
+    for (const offset of [-1, 1.5, NaN, '', '1e3', ' 1', 2 ** 53 + 2, '9007199254740993', BigInt(2) ** BigInt(60), null]) {
+      await expect(c.commitOffsets([{ topic: 'c', partition: 0, offset: offset as never }])).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
+    }
+    await expect(c.commit({ offsets: [] })).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
+    await expect(c.commit({ offsets: [{ topic: 'bad topic', partition: 0, offset: 1 }] })).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
+    await expect(c.commit({ offsets: [{ topic: 'c', partition: -1, offset: 1 }] })).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
     await expect(c.run({})).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
     await expect(c.run({ eachMessage: () => undefined, partitionsConcurrently: 0 })).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
     await c.run({ eachMessage: () => undefined });

@@ -1,4 +1,4 @@
-// npm run bench — every scenario of issue 4, every client, on the test rig's real Apache Kafka broker:
+// npm run bench:produce (the first part of npm run bench) — every scenario of issue 4, every client, on the test rig's real Apache Kafka broker:
 //   seed       1, 2, 5, 10, 25 producers in one process, bursts of 1000 messages of 100 B per producer:
 //              msg/s, clock from the first send to the last ack (median of 5 bursts after a warm-up).
 //   sustained  1 and 25 producers, 200,000 messages in all, sent 100 per call with at most 10,000

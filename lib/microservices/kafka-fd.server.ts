@@ -7,6 +7,7 @@ import { KafkaRequestDeserializer } from '@nestjs/microservices/deserializers/ka
 import { KafkaRequestSerializer } from '@nestjs/microservices/serializers/kafka-request.serializer';
 import { Consumer } from '../consumer/consumer';
 import type { ConsumedMessage } from '../consumer/types';
+import { KafkaFdError } from '../errors/kafka-fd.error';
 import { Producer } from '../producer/producer';
 import { KafkaFdContext } from './kafka-fd.context';
 import { RawMessage, raw } from './raw-message';
@@ -33,6 +34,8 @@ export class KafkaFdServer extends Server<Record<string, never>, KafkaFdStatus> 
   private readonly parser: KafkaParser;
   /** Topic -> handler (null: none), see getHandlerByPattern. */
   private readonly routes = new Map<string, MessageHandler | null>();
+  /** Replies being produced (close waits for them). */
+  private readonly replies = new Set<Promise<void>>();
 
   constructor(private readonly options: KafkaFdServerOptions = {}) {
     super();
@@ -73,10 +76,12 @@ export class KafkaFdServer extends Server<Record<string, never>, KafkaFdStatus> 
   async close(): Promise<void> {
     const consumer = this.consumer;
     const producer = this.producer;
-    this.consumer = null;
-    this.producer = null;
-    // The consumer first: its handlers may still reply through the producer while they finish.
+    // The consumer first: it stops taking messages and waits for the handlers in flight, whose replies go out
+    // through the producer; then those replies; then the producer flushes and closes.
     await consumer?.close();
+    while (this.replies.size > 0) await Promise.allSettled([...this.replies]);
+    if (this.consumer === consumer) this.consumer = null;
+    if (this.producer === producer) this.producer = null;
     await producer?.close();
     this._status$.next('stopped');
   }
@@ -243,20 +248,28 @@ export class KafkaFdServer extends Server<Record<string, never>, KafkaFdStatus> 
     }) as unknown as Promise<void>;
   }
 
-  private async reply(data: WritePacket, topic: string, partition: string | undefined, correlationId: string, context: KafkaFdContext): Promise<void> {
+  /** Sends a reply; close() waits for every reply under way (registered before anything is awaited). */
+  private reply(data: WritePacket, topic: string, partition: string | undefined, correlationId: string, context: KafkaFdContext): Promise<void> {
+    const sending = this.sendReply(data, topic, partition, correlationId).finally(() => {
+      this.replies.delete(sending);
+      this.onProcessingEndHook?.(this.transportId, context);
+    });
+    this.replies.add(sending);
+    return sending;
+  }
+
+  private async sendReply(data: WritePacket, topic: string, partition: string | undefined, correlationId: string): Promise<void> {
     const out = (await this.serializer.serialize((data as { response?: unknown }).response as never)) as {
       key?: string | Buffer | null; value: string | Buffer | null; headers: Record<string, string | Buffer>;
     };
     const headers: Record<string, string | Buffer> = { ...out.headers, [KafkaHeaders.CORRELATION_ID]: correlationId };
     if (data.err) headers[KafkaHeaders.NEST_ERR] = typeof data.err === 'object' ? JSON.stringify(data.err) : String(data.err);
     if (data.isDisposed) headers[KafkaHeaders.NEST_IS_DISPOSED] = Buffer.alloc(1);
-    try {
-      await this.producer!.produce({
-        topic, value: out.value ?? null, key: out.key ?? undefined, headers,
-        ...(partition !== undefined && partition !== null ? { partition: Number(partition) } : {}),
-      });
-    } finally {
-      this.onProcessingEndHook?.(this.transportId, context);
-    }
+    const producer = this.producer;
+    if (!producer) throw new KafkaFdError(`KafkaFdServer is closed: no reply to ${topic} for ${correlationId}`, { code: 'ERR__STATE' });
+    await producer.produce({
+      topic, value: out.value ?? null, key: out.key ?? undefined, headers,
+      ...(partition !== undefined && partition !== null ? { partition: Number(partition) } : {}),
+    });
   }
 }

@@ -13,7 +13,7 @@ export type {
 export type { Transaction, TransactionOptions } from './producer/transactions';
 export { Consumer } from './consumer/consumer';
 export type {
-  CommitOptions, ConsumedBatch, ConsumedMessage, ConsumerCloseOptions, ConsumerOptions, Rebalance, RunOptions, TopicPartition,
+  CommitOptions, ConsumedBatch, ConsumedMessage, ConsumerCloseOptions, ConsumerLag, ConsumerOptions, Rebalance, RunOptions, TopicPartition,
   TopicPartitionOffset,
 } from './consumer/types';
 export { MockCluster } from './mock/mock-cluster';

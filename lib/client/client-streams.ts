@@ -5,7 +5,7 @@ import { constants } from '../native/binding';
 import type { ClientHealth, KafkaLog, KafkaStats } from './types';
 
 /**
- * What every client (the producer; the consumer to come) reports besides its own results: librdkafka's
+ * What every client (producer and consumer) reports besides its own results: librdkafka's
  * errors, statistics and logs as streams, what it knows of its health, and secrets redacted from all of it.
  * A client composes one, hands it the addon's events (`onEvent`), and completes it when it has closed.
  */
@@ -22,8 +22,9 @@ export class ClientStreams {
   private readonly logsSubject = new Subject<KafkaLog>();
   private readonly warned = new Set<string>();
 
-  /** `name()` is read lazily: the client's name is known only once its native handle exists. */
-  constructor(config: KafkaConfig, private readonly name: () => string) {
+  /** `name()` is read lazily: the client's name is known only once its native handle exists. `onStats`: the
+   * client's own use of each statistics event (parsed once, for it and for `stats$`). */
+  constructor(config: KafkaConfig, private readonly name: () => string, private readonly onStats?: (stats: KafkaStats) => void) {
     this.redact = secretRedactor(config);
   }
 
@@ -65,7 +66,11 @@ export class ClientStreams {
     const events = constants().events;
     if (kind === events.stats) {
       if (this.brokersDown && text.includes('"state":"UP"')) this.brokersDown = false;
-      if (this.statsSubject.observed) this.statsSubject.next(JSON.parse(text) as KafkaStats);
+      if (this.statsSubject.observed || this.onStats) {
+        const stats = JSON.parse(text) as KafkaStats;
+        this.onStats?.(stats);
+        if (this.statsSubject.observed) this.statsSubject.next(stats);
+      }
     } else if (kind === events.log) {
       if (this.logsSubject.observed) {
         this.logsSubject.next({ level: code, facility: name, message: this.redact(text), producer: this.name() });

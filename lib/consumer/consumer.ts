@@ -9,12 +9,13 @@ import type { Poller } from '../poller/poller';
 import { checkTimeout, startTimer } from '../util/timeout';
 import { defaultStrategy, prefetchDefaults } from './defaults';
 import { CommitWaiters } from './commit-waiters';
+import { lagOf } from './lag';
 import { OffsetStore } from './offset-store';
 import { META_FIELDS, checkTopicPartition, messageAt, nativeError, offsetColumns, subscription } from './messages';
 import { PartitionState, keyOf } from './partition-state';
 import { PollIntervalWatchdog } from './poll-interval';
 import type {
-  CommitOptions, ConsumerCloseOptions, ConsumerOptions, Rebalance, RunOptions, TopicPartition, TopicPartitionOffset,
+  CommitOptions, ConsumerCloseOptions, ConsumerLag, ConsumerOptions, Rebalance, RunOptions, TopicPartition, TopicPartitionOffset,
 } from './types';
 
 /** How long close() keeps serving the group's leave past its timeout (see doClose). */
@@ -68,6 +69,7 @@ export class Consumer {
   private evicted = false;
   private readonly commits = new CommitWaiters();
   private readonly offsets: OffsetStore;
+  private lastLag: ConsumerLag | undefined;
 
   /** What the addon calls; the addon holds it weakly while idle, so the consumer must hold it. */
   private readonly sink = {
@@ -96,7 +98,7 @@ export class Consumer {
     }
     this.rebalanceTimeoutMs = checkTimeout('rebalanceTimeoutMs', options.rebalanceTimeoutMs === undefined ? 30000 : options.rebalanceTimeoutMs);
     this.poller = resolvePolling({ ...options.polling, mode: 'fd' }, 'consumer').poller!;
-    this.streams = new ClientStreams(options.kafka, () => this.name);
+    this.streams = new ClientStreams(options.kafka, () => this.name, (stats) => (this.lastLag = lagOf(stats, this.partitions)));
     // KIP-848 (group.protocol consumer) has the broker assign partitions: the strategy must be left unset.
     const classic = String(options.kafka['group.protocol'] ?? 'classic') === 'classic';
     const kafka = {
@@ -141,6 +143,14 @@ export class Consumer {
 
   get health(): ClientHealth {
     return this.streams.health(this.state !== 'open');
+  }
+
+  /**
+   * The lag of the assigned partitions from librdkafka's last statistics, or undefined when there were none
+   * (statistics are off unless `statistics.interval.ms` is set).
+   */
+  lag(): ConsumerLag | undefined {
+    return this.lastLag;
   }
 
   /** The partitions assigned to this member now (none before the group's first assignment). */

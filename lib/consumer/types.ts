@@ -87,3 +87,13 @@ export interface CommitOptions {
   /** Exactly these positions, instead of everything processed so far. */
   offsets?: readonly TopicPartitionOffset[];
 }
+
+/** How far the group's committed position of each assigned partition is behind its end, from librdkafka's last
+ * statistics (`consumer_lag`; needs `statistics.interval.ms`). */
+export interface ConsumerLag {
+  /** The sum over the partitions whose lag is known. */
+  total: number;
+  partitions: Array<TopicPartition & { lag: number }>;
+  /** When the statistics were emitted (ms since the epoch). */
+  at: number;
+}

@@ -18,8 +18,12 @@ import { KafkaFdRegistry } from '../nest/kafka-fd.registry';
 export class KafkaFdHealthIndicator {
   constructor(private readonly registry: KafkaFdRegistry, private readonly indicators: HealthIndicatorService) {}
 
-  /** Checks every producer and consumer of the module; `key` names the result (e.g. `'kafka'`). */
-  isHealthy(key = 'kafka'): HealthIndicatorResult {
+  /**
+   * Checks every producer and consumer of the module; `key` names the result (e.g. `'kafka'`). A consumer's
+   * lag (from librdkafka's statistics: set `statistics.interval.ms`) is reported, and with `maxLag` a consumer
+   * whose total lag is above it is down.
+   */
+  isHealthy(key = 'kafka', options: { maxLag?: number } = {}): HealthIndicatorResult {
     const indicator = this.indicators.check(key);
     const producers: Record<string, string> = {};
     const consumers: Record<string, string> = {};
@@ -35,7 +39,11 @@ export class KafkaFdHealthIndicator {
     }
     for (const [name, consumer] of this.registry.allConsumers()) {
       const why = check(name, consumer.health);
-      consumers[name] = why ? `down: ${why}` : `up: ${consumer.assignment().length} partition(s) assigned`;
+      const lag = consumer.lag();
+      const behind = !why && lag && options.maxLag !== undefined && lag.total > options.maxLag ? `lag ${lag.total} above ${options.maxLag}` : undefined;
+      if (behind) problems.push(`${name}: ${behind}`);
+      const state = why ?? behind;
+      consumers[name] = state ? `down: ${state}` : `up: ${consumer.assignment().length} partition(s) assigned${lag ? `, lag ${lag.total}` : ''}`;
     }
     const details: Record<string, Record<string, string>> = this.registry.allConsumers().size > 0 ? { producers, consumers } : { producers };
     return problems.length === 0 ? indicator.up(details) : indicator.down({ ...details, reason: problems.join('; ') });

@@ -28,7 +28,7 @@ describe('Consumer on the mock cluster', () => {
   };
 
   beforeAll(() => {
-    mock = MockCluster.start({ topics: { c1: 3, c2: 3, c3: 2, c4: 1, c5: 3, c6: 1, c7: 2, c8: 3, c9: 1, c10: 6, c11: 1 } });
+    mock = MockCluster.start({ topics: { c1: 3, c2: 3, c3: 2, c4: 1, c5: 3, c6: 1, c7: 2, c8: 3, c9: 1, c10: 6, c11: 1, c12: 1 } });
     producer = new Producer({ kafka: { 'bootstrap.servers': mock.bootstrapServers } });
   });
   beforeEach(() => {
@@ -398,6 +398,35 @@ describe('Consumer on the mock cluster', () => {
   ])('refuses %s with a KafkaFdError', (_, make, why) => {
     expect(make).toThrow(KafkaFdError);
     expect(make).toThrow(why);
+  });
+
+  it('lag(): the committed position\'s distance from the partition\'s end, from librdkafka\'s statistics', async () => {
+    const plain = consumer();
+    expect(plain.lag()).toBeUndefined();
+    await plain.close();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let handled = 0;
+    const c = consumer({ 'statistics.interval.ms': 100 });
+    await fill('c12', 30);
+    await c.subscribe('c12');
+    await c.run({
+      eachMessage: async () => {
+        // The first 5 go through; the sixth waits at the gate.
+        if (handled >= 5) await gate;
+        handled++;
+      },
+    });
+    await until(() => handled >= 5);
+    await c.commit();
+    await until(() => c.lag()?.total === 25);
+    expect(c.lag()).toMatchObject({ total: 25, partitions: [{ topic: 'c12', partition: 0, lag: 25 }] });
+    release();
+    await until(() => handled >= 30);
+    await c.commit();
+    await until(() => c.lag()?.total === 0);
+    expect(c.lag()?.total).toBe(0);
+    expect(c.lag()!.at).toBeGreaterThan(Date.now() - 60000);
   });
 
   it('refuses a bad subscription, a bad run() and a bad commit timeout with ERR__INVALID_ARG', async () => {

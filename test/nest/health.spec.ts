@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Test } from '@nestjs/testing';
-import { KafkaFdModule, MockCluster, Producer, getProducerToken } from '../../lib';
+import { Injectable } from '@nestjs/common';
+import { Consumer, KafkaFdHandler, KafkaFdModule, MockCluster, Producer, getConsumerToken, getProducerToken } from '../../lib';
 import { KafkaFdHealthIndicator, KafkaFdHealthModule } from '../../lib/health';
 
 describe('KafkaFdHealthIndicator', () => {
@@ -32,6 +33,52 @@ describe('KafkaFdHealthIndicator', () => {
       const closed = health.isHealthy('kafka');
       expect(closed.kafka.producers.default).toBe('down: closed');
     } finally {
+      await m.close();
+      await mock.close();
+    }
+  });
+
+  it('reports each consumer\'s assignment and lag, and is down past maxLag', async () => {
+    const mock = MockCluster.start({ brokers: 1, topics: { work: 1 } });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let handled = 0;
+    @Injectable()
+    class Worker {
+      // The first 5 go through, the sixth waits at the gate: the rest stays behind.
+      @KafkaFdHandler('work')
+      async handle(): Promise<void> {
+        if (handled >= 5) await gate;
+        handled++;
+      }
+    }
+    const m = await Test.createTestingModule({
+      imports: [
+        KafkaFdModule.forRoot({
+          kafka: { 'bootstrap.servers': mock.bootstrapServers },
+          defaultProducer: true,
+          consumers: [{ name: 'work', topics: ['work'], kafka: { 'group.id': 'work', 'auto.offset.reset': 'earliest', 'statistics.interval.ms': 100 } }],
+        }),
+        KafkaFdHealthModule,
+      ],
+      providers: [Worker],
+    }).compile();
+    try {
+      await m.init();
+      const health = m.get(KafkaFdHealthIndicator);
+      const consumer = m.get<Consumer>(getConsumerToken('work'));
+      await m.get<Producer>(getProducerToken()).produceMany(Array.from({ length: 45 }, (_, i) => ({ topic: 'work', value: `${i}` })));
+      const until = Date.now() + 30000;
+      while (handled < 5 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await consumer.commit();
+      while (consumer.lag()?.total !== 40 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(health.isHealthy('kafka').kafka).toMatchObject({ status: 'up', consumers: { work: 'up: 1 partition(s) assigned, lag 40' } });
+      const behind = health.isHealthy('kafka', { maxLag: 10 }).kafka;
+      expect(behind).toMatchObject({ status: 'down', consumers: { work: 'down: lag 40 above 10' } });
+      expect(behind.reason).toContain('work: lag 40 above 10');
+      expect(health.isHealthy('kafka', { maxLag: 40 }).kafka.status).toBe('up');
+    } finally {
+      release();
       await m.close();
       await mock.close();
     }

@@ -13,7 +13,7 @@ import { lagOf } from './lag';
 import { OffsetStore } from './offset-store';
 import { META_FIELDS, checkTopicPartition, messageAt, nativeError, offsetColumns, subscription } from './messages';
 import { PartitionState, keyOf } from './partition-state';
-import { PollIntervalWatchdog } from './poll-interval';
+import { MaxPollInterval } from './poll-interval';
 import type {
   CommitOptions, ConsumerCloseOptions, ConsumerLag, ConsumerOptions, Rebalance, RunOptions, TopicPartition, TopicPartitionOffset,
 } from './types';
@@ -64,9 +64,7 @@ export class Consumer {
   private topics: string[] = [];
   /** Partitions whose handler runs now, revoked ones included (what the watchdog looks at). */
   private readonly running = new Set<PartitionState>();
-  private readonly watchdog: PollIntervalWatchdog;
-  /** Out of the group after a handler overran max.poll.interval.ms; back once the running handlers finish. */
-  private evicted = false;
+  private readonly maxPoll: MaxPollInterval;
   private readonly commits = new CommitWaiters();
   private readonly offsets: OffsetStore;
   private lastLag: ConsumerLag | undefined;
@@ -115,7 +113,10 @@ export class Consumer {
     }
     this.name = options.name ?? this.native.name();
     const maxPollMs = Number(options.kafka['max.poll.interval.ms'] ?? 300000);
-    this.watchdog = new PollIntervalWatchdog(maxPollMs, () => this.running, (p, ranMs) => this.evict(p, ranMs, maxPollMs));
+    this.maxPoll = new MaxPollInterval(maxPollMs, {
+      native: this.native, streams: this.streams, isOpen: () => this.state === 'open', running: () => this.running,
+      partitionCount: () => this.partitions.size, topics: () => this.topics,
+    });
     this.offsets = new OffsetStore(this.native);
     this.native.attach(this.poller.native);
     this.native.credit(this.maxInFlight);
@@ -189,7 +190,7 @@ export class Consumer {
     }
     this.handlers = options;
     this.concurrency = partitionsConcurrently;
-    this.watchdog.start();
+    this.maxPoll.start();
     this.schedule();
     return Promise.resolve();
   }
@@ -255,7 +256,7 @@ export class Consumer {
 
   private async doClose(timeoutMs: number): Promise<void> {
     this.state = 'closing';
-    this.watchdog.stop();
+    this.maxPoll.stop();
     const deadline = Date.now() + timeoutMs;
     // Handlers in flight finish (a close from inside one does not wait for itself: it runs after it).
     await new Promise((resolve) => setImmediate(resolve));
@@ -320,7 +321,7 @@ export class Consumer {
   private async onRebalance(assign: boolean, partitions: TopicPartition[], lost: boolean): Promise<void> {
     const tps = partitions.map((p) => ({ topic: p.topic, partition: p.partition }));
     // Evicted: the partitions are someone else's already; nothing waits for their handlers.
-    const gone = lost || (!assign && this.evicted);
+    const gone = lost || (!assign && this.maxPoll.evicted);
     if (this.rebalanceSubject.observed) this.rebalanceSubject.next({ type: assign ? 'assign' : 'revoke', partitions: tps, lost: gone });
     if (assign) {
       for (const tp of tps) {
@@ -406,42 +407,6 @@ export class Consumer {
       p.settled();
       this.schedule();
     }
-  }
-
-  /**
-   * A handler overran max.poll.interval.ms: the member leaves the group as a poll-loop consumer would be
-   * evicted (its partitions go to the others at once, reported as lost), and rejoins once every handler
-   * running now has finished, as that consumer would on its next poll.
-   */
-  private evict(p: PartitionState, ranMs: number, maxPollMs: number): void {
-    if (this.evicted || this.state !== 'open') return;
-    this.evicted = true;
-    const error = new KafkaFdError(
-      `handler for ${p.topic} [${p.partition}] has run for ${ranMs} ms, longer than max.poll.interval.ms ` +
-        `(${maxPollMs}): the consumer leaves the group and rejoins once its running handlers finish`,
-      { code: 'ERR__MAX_POLL_EXCEEDED' },
-    );
-    this.streams.report(error, 'KAFKA_FD_MAX_POLL_EXCEEDED', `${p.topic}/${p.partition}`);
-    const err = this.native.unsubscribe();
-    if (err !== 0) {
-      this.evicted = false;
-      this.streams.report(nativeError(err, 'leaving the group'), 'KAFKA_FD_EVICT_FAILED');
-      return;
-    }
-    void Promise.all([...this.running].map((r) => r.idle())).then(() => this.rejoin());
-  }
-
-  private rejoin(tries = 0): void {
-    if (this.state !== 'open' || !this.evicted) return;
-    // The revoke that follows unsubscribe is handled first (its partitions' states are then gone), so that the
-    // next assignment starts clean; a few seconds at most.
-    if (this.partitions.size > 0 && tries < 250) {
-      setTimeout(() => this.rejoin(tries + 1), 20);
-      return;
-    }
-    this.evicted = false;
-    const err = this.native.subscribe(this.topics);
-    if (err !== 0) this.streams.report(nativeError(err, 'rejoining the group'), 'KAFKA_FD_REJOIN_FAILED');
   }
 
   /** A handler threw: the partition stops (paused, its waiting messages dropped), the error goes to errors$. */

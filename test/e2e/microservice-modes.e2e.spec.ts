@@ -19,6 +19,8 @@ describe('KafkaFdServer and KafkaFdClient: commit modes, RegExp patterns, emitBa
   const MANUAL = uniqueTopic('ms-manual');
   const PREFIX = uniqueTopic('ms-rx');
   const BATCH = uniqueTopic('ms-batch');
+  const POISON = uniqueTopic('ms-poison');
+  const poisoned: string[] = [];
   const GROUP = `${MANUAL}-group`;
   const manual: number[] = [];
   const matched: Array<{ topic: string; data: unknown }> = [];
@@ -44,6 +46,13 @@ describe('KafkaFdServer and KafkaFdClient: commit modes, RegExp patterns, emitBa
       matched.push({ topic: ctx.getTopic(), data });
     }
 
+    /** Throws for the message marked `poison`, every time (no retry policy, no dead-letter topic). */
+    @EventPattern(POISON)
+    onPoison(@Payload() data: { id: string; poison?: boolean }): void {
+      if (data.poison) throw new Error(`poison ${data.id}`);
+      poisoned.push(data.id);
+    }
+
     @EventPattern(BATCH)
     onBatch(@Payload() data: { key: string; seq: number }, @Ctx() ctx: KafkaContext): void {
       batch.push({ partition: ctx.getPartition(), data });
@@ -54,7 +63,7 @@ describe('KafkaFdServer and KafkaFdClient: commit modes, RegExp patterns, emitBa
   let client: KafkaFdClient;
 
   beforeAll(async () => {
-    for (const t of [MANUAL, `${PREFIX}-a`, `${PREFIX}-b`, `${PREFIX}-c`, BATCH]) waitForTopic(t);
+    for (const t of [MANUAL, `${PREFIX}-a`, `${PREFIX}-b`, `${PREFIX}-c`, BATCH, POISON]) waitForTopic(t);
     const m = await Test.createTestingModule({ controllers: [ModesController] }).compile();
     app = m.createNestMicroservice({
       strategy: new KafkaFdServer({
@@ -146,4 +155,38 @@ describe('KafkaFdServer and KafkaFdClient: commit modes, RegExp patterns, emitBa
       await caller.close();
     }
   }, 60000);
+
+  it('a handler that throws, without retry or dead-letter topic: its partition stops at the message, the others go on, and the next member reads it again', async () => {
+    // One message for each of six keys; two keys on different partitions are the poisoned one and a bystander.
+    const keys = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
+    const partitionOf = new Map<string, number>();
+    for (const key of keys) partitionOf.set(key, ((await lastValueFrom(client.emit(POISON, { key, value: { id: `${key}-1` } }))) as { partition: number }).partition);
+    const a = keys[0];
+    const b = keys.find((k) => partitionOf.get(k) !== partitionOf.get(a))!;
+    const sameAsA = keys.filter((k) => partitionOf.get(k) === partitionOf.get(a));
+    await lastValueFrom(client.emit(POISON, { key: a, value: { id: `${a}-2`, poison: true } }));
+    await lastValueFrom(client.emit(POISON, { key: a, value: { id: `${a}-3` } }));
+    await lastValueFrom(client.emit(POISON, { key: b, value: { id: `${b}-2` } }));
+    const expected = [...keys.map((k) => `${k}-1`), `${b}-2`].sort();
+    const deadline = Date.now() + 30000;
+    while (poisoned.length < expected.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 1000));
+    // The third message of `a` waits behind the poison on its partition; `b`'s partition went on.
+    expect(poisoned.sort()).toEqual(expected);
+    expect(sameAsA).toContain(a);
+    await app.close();
+    // The server's group resumes at the poison message: its offset was never committed past it.
+    const next = new Consumer({ kafka: { 'bootstrap.servers': brokers(), 'group.id': `${GROUP}-auto-server`, 'auto.offset.reset': 'earliest' } });
+    const again: string[] = [];
+    try {
+      await next.subscribe(POISON);
+      await next.run({ eachMessage: (msg: ConsumedMessage) => void again.push((JSON.parse(msg.value!.toString()) as { id: string }).id) });
+      const until = Date.now() + 30000;
+      while (again.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      await next.close();
+    }
+    expect(again).toEqual([`${a}-2`, `${a}-3`]);
+  }, 90000);
 });

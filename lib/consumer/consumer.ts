@@ -10,6 +10,7 @@ import { checkTimeout, startTimer } from '../util/timeout';
 import { defaultStrategy, prefetchDefaults } from './defaults';
 import { CommitWaiters } from './commit-waiters';
 import { lagOf } from './lag';
+import { CONSUMER_HANDLE, type ConsumerHandle } from './native-handle';
 import { OffsetStore } from './offset-store';
 import { META_FIELDS, checkTopicPartition, messageAt, nativeError, offsetColumns, subscription } from './messages';
 import { PartitionState, keyOf } from './partition-state';
@@ -120,6 +121,11 @@ export class Consumer {
     this.offsets = new OffsetStore(this.native);
     this.native.attach(this.poller.native);
     this.native.credit(this.maxInFlight);
+  }
+
+  /** For a producer's transaction that commits this consumer's offsets (lib/producer/transactions.ts). */
+  get [CONSUMER_HANDLE](): ConsumerHandle {
+    return { native: this.native, autoCommit: this.autoCommit, name: this.name };
   }
 
   /** Every assignment and revocation of partitions. */

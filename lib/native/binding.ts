@@ -18,7 +18,7 @@ export interface NativeConstants {
   /** Kinds of `onEvent` calls. */
   events: { error: number; stats: number; log: number };
   /** The transaction operations of `txn()`. */
-  txn: { init: number; begin: number; commit: number; abort: number };
+  txn: { init: number; begin: number; commit: number; abort: number; sendOffsets: number };
   /** Every librdkafka error code by name, e.g. `ERR__QUEUE_FULL: -184`. */
   codes: Record<string, number>;
   /** RD_KAFKA_OFFSET_INVALID. */
@@ -61,6 +61,8 @@ export interface NativeProducer extends NativeClient {
   outqLen(): number;
   /** A transaction call on the threadpool (`constants.txn`). */
   txn(op: number, timeoutMs: number): Promise<void>;
+  /** `send_offsets_to_transaction` with the consumer's group metadata, on the threadpool. */
+  txn(op: number, timeoutMs: number, consumer: NativeConsumer, topics: string[], partitions: number[], offsets: number[]): Promise<void>;
 }
 
 /** Where the addon hands a consumer's results (native/src/consumer.h). */

@@ -1,6 +1,10 @@
 import { KafkaFdError } from '../errors/kafka-fd.error';
 import { checkTimeout, nativeTimeout } from '../util/timeout';
 import { type NativeProducer, constants } from '../native/binding';
+import type { Consumer } from '../consumer/consumer';
+import { offsetColumns } from '../consumer/messages';
+import { CONSUMER_HANDLE, type ConsumerHandle } from '../consumer/native-handle';
+import type { ConsumedMessage, TopicPartitionOffset } from '../consumer/types';
 import type { BatchReport, DeliveryReport, Message } from './types';
 
 
@@ -11,6 +15,15 @@ export interface Transaction {
   produceAsync(message: Message): void;
   produceMany(messages: readonly Message[]): Promise<BatchReport>;
   produceManyAsync(messages: readonly Message[]): void;
+  /**
+   * Commits these positions of `consumer`'s group with the transaction (exactly-once consume-transform-produce):
+   * `offset` is the next message to read. Sent (`send_offsets_to_transaction`, off the JS thread) when the
+   * function has resolved, before the commit; on abort they are not committed. The consumer must have
+   * `'enable.auto.commit': false`: its group's offsets are the transaction's to commit.
+   */
+  sendOffsets(consumer: Consumer, offsets: readonly TopicPartitionOffset[]): void;
+  /** {@link sendOffsets} for the positions after these consumed messages (per partition, the highest offset + 1). */
+  sendConsumed(consumer: Consumer, messages: readonly ConsumedMessage[]): void;
 }
 
 /** Options of `Producer.transaction()`. */
@@ -40,12 +53,25 @@ export class Transactions {
   /** The native call running now, if any (close waits for it before it aborts). */
   private running: Promise<unknown> = Promise.resolve();
 
+  /** The consumer positions the open transaction commits, by consumer and partition. */
+  private offsets = new Map<ConsumerHandle, Map<string, { topic: string; partition: number; offset: number }>>();
+  private readonly view: Transaction;
+
   constructor(
     private readonly native: NativeProducer,
     private readonly transactionalId: string | undefined,
     private readonly host: TransactionHost,
-    private readonly view: Transaction,
-  ) {}
+    producer: Pick<Transaction, 'produce' | 'produceAsync' | 'produceMany' | 'produceManyAsync'>,
+  ) {
+    this.view = {
+      produce: (m) => producer.produce(m),
+      produceAsync: (m) => producer.produceAsync(m),
+      produceMany: (ms) => producer.produceMany(ms),
+      produceManyAsync: (ms) => producer.produceManyAsync(ms),
+      sendOffsets: (consumer, offsets) => this.addOffsets(consumer, offsets),
+      sendConsumed: (consumer, messages) => this.addOffsets(consumer, nextOffsets(messages)),
+    };
+  }
 
   run<T>(fn: (tx: Transaction) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (typeof fn !== 'function') {
@@ -85,6 +111,7 @@ export class Transactions {
     this.check();
     await this.call(constants().txn.begin, timeoutMs);
     this.open = true;
+    this.offsets = new Map();
     let result: T;
     try {
       result = await fn(this.view);
@@ -101,6 +128,12 @@ export class Transactions {
     }
     try {
       this.check();
+      // The consumed positions join the transaction now that its output is produced: with the group's
+      // current metadata, so that a member fenced by a rebalance meanwhile cannot commit them.
+      for (const [consumer, positions] of this.offsets) {
+        const list = [...positions.values()];
+        await this.call(constants().txn.sendOffsets, timeoutMs, consumer, list);
+      }
       await this.call(constants().txn.commit, timeoutMs);
       this.open = false;
     } catch (e) {
@@ -127,12 +160,52 @@ export class Transactions {
     if (refusal) throw refusal;
   }
 
-  private call(op: number, timeoutMs: number): Promise<void> {
-    const done = this.native.txn(op, timeoutMs).catch((e: unknown) => {
+  /** Checks and records positions for the open transaction (sendOffsets, sendConsumed). Throws on bad input. */
+  private addOffsets(consumer: Consumer, offsets: readonly TopicPartitionOffset[]): void {
+    const handle = (consumer as { [CONSUMER_HANDLE]?: ConsumerHandle } | null)?.[CONSUMER_HANDLE];
+    if (!handle) throw new KafkaFdError('sendOffsets takes a Consumer of this library', { code: 'ERR__INVALID_ARG' });
+    if (handle.autoCommit) {
+      throw new KafkaFdError(
+        `sendOffsets: consumer ${handle.name} commits by itself; give it 'enable.auto.commit': false (the transaction commits its offsets)`,
+        { code: 'ERR__INVALID_ARG' },
+      );
+    }
+    if (Array.isArray(offsets) && offsets.length === 0) return;
+    if (!this.open) throw new KafkaFdError('sendOffsets: no transaction is open (call it inside the transaction\'s function)', { code: 'ERR__STATE' });
+    const columns = offsetColumns(offsets);
+    if (columns instanceof KafkaFdError) throw columns;
+    let positions = this.offsets.get(handle);
+    if (!positions) this.offsets.set(handle, (positions = new Map()));
+    for (let i = 0; i < columns.topics.length; i++) {
+      const key = `${columns.partitions[i]}:${columns.topics[i]}`;
+      const known = positions.get(key);
+      // The furthest position of a partition wins: a partition's messages are processed in order.
+      if (!known || known.offset < columns.offsets[i]) positions.set(key, { topic: columns.topics[i], partition: columns.partitions[i], offset: columns.offsets[i] });
+    }
+  }
+
+  private call(op: number, timeoutMs: number, consumer?: ConsumerHandle, offsets?: Array<{ topic: string; partition: number; offset: number }>): Promise<void> {
+    const started = consumer && offsets
+      ? this.native.txn(op, timeoutMs, consumer.native, offsets.map((o) => o.topic), offsets.map((o) => o.partition), offsets.map((o) => o.offset))
+      : this.native.txn(op, timeoutMs);
+    const done = started.catch((e: unknown) => {
       if (e instanceof KafkaFdError && e.fatal) this.host.onFatal(e);
       throw e;
     });
     this.running = done.catch(() => undefined);
     return done;
   }
+}
+
+/** The positions after these messages: per partition, the highest offset + 1. */
+function nextOffsets(messages: readonly ConsumedMessage[]): TopicPartitionOffset[] {
+  if (!Array.isArray(messages)) throw new KafkaFdError('sendConsumed takes an array of consumed messages', { code: 'ERR__INVALID_ARG' });
+  const next = new Map<string, TopicPartitionOffset>();
+  for (const m of messages) {
+    const key = `${m?.partition}:${m?.topic}`;
+    const at = (next.get(key)?.offset as number | undefined) ?? -1;
+    if (typeof m?.offset === 'number' && m.offset + 1 > at) next.set(key, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
+    else if (typeof m?.offset !== 'number') throw new KafkaFdError('sendConsumed takes consumed messages ({ topic, partition, offset })', { code: 'ERR__INVALID_ARG' });
+  }
+  return [...next.values()];
 }

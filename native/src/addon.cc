@@ -55,6 +55,7 @@ Napi::Object Addon::Constants(Napi::Env env) {
   txn.Set("begin", static_cast<double>(TxnOp::kBegin));
   txn.Set("commit", static_cast<double>(TxnOp::kCommit));
   txn.Set("abort", static_cast<double>(TxnOp::kAbort));
+  txn.Set("sendOffsets", static_cast<double>(TxnOp::kSendOffsets));
   Napi::Object codes = Napi::Object::New(env);
   const struct rd_kafka_err_desc* descs;
   size_t count;

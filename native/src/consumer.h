@@ -32,6 +32,14 @@ class Consumer : public ClientWrap<Consumer> {
   Served ServeNative(uint64_t deadline_ns) override;
   bool HasQueuedEvents() override;
 
+  // A copy of the group's metadata (id, generation, member) for a transaction's offsets; nullptr once the
+  // consumer is closing. Not blocking: librdkafka copies what it holds.
+  rd_kafka_consumer_group_metadata_t* GroupMetadata() {
+    return Stopped() ? nullptr : rd_kafka_consumer_group_metadata(rk_);
+  }
+  // (topics, partitions[, offsets]): a list from parallel arrays at info[first].
+  static rd_kafka_topic_partition_list_t* PartitionList(const Napi::CallbackInfo& info, size_t first, bool with_offsets);
+
  protected:
   bool UsesEventApi() override { return true; }
   void Configure(rd_kafka_conf_t* conf) override;
@@ -85,7 +93,6 @@ class Consumer : public ClientWrap<Consumer> {
   void ForwardPartitions(const rd_kafka_topic_partition_list_t* parts);  // their queues into messages_queue_
   rd_kafka_resp_err_t ApplyRebalance(rd_kafka_event_t* ev);  // assign/unassign as the group's protocol says
   void Wake();  // serve again now (credit came back, a rebalance was applied)
-  rd_kafka_topic_partition_list_t* PartitionList(const Napi::CallbackInfo& info, size_t first, bool with_offsets);
 
   // Numbers per message in onMessages' Float64Array: topic index, partition, offset, timestamp, key start,
   // key length (-1: null), value start, value length (-1: null).

@@ -1,5 +1,8 @@
 #include "producer.h"
 
+#include "addon.h"
+#include "consumer.h"
+
 #include <vector>
 
 #include "kafka_error.h"
@@ -249,8 +252,19 @@ Napi::Value Producer::Txn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (Stopped()) throw KafkaError(env, "ERR__STATE", "the producer is closed");
   int op = info[0].As<Napi::Number>().Int32Value();
-  if (op < 0 || op > 3) throw KafkaError(env, "ERR__INVALID_ARG", "unknown transaction operation");
+  if (op < 0 || op > 4) throw KafkaError(env, "ERR__INVALID_ARG", "unknown transaction operation");
   int timeout_ms = info[1].As<Napi::Number>().Int32Value();
+  if (static_cast<TxnOp>(op) == TxnOp::kSendOffsets) {
+    // (op, timeoutMs, consumer: NativeConsumer, topics, partitions, offsets): JS checked the arrays.
+    Napi::Object target = info[2].As<Napi::Object>();
+    if (!target.InstanceOf(env.GetInstanceData<Addon>()->consumer_ctor.Value())) {
+      throw KafkaError(env, "ERR__INVALID_ARG", "send_offsets_to_transaction takes a Consumer");
+    }
+    rd_kafka_consumer_group_metadata_t* group = Napi::ObjectWrap<Consumer>::Unwrap(target)->GroupMetadata();
+    if (group == nullptr) throw KafkaError(env, "ERR__STATE", "the consumer is closed: its offsets cannot join a transaction");
+    rd_kafka_topic_partition_list_t* offsets = Consumer::PartitionList(info, 3, true);
+    return RunTxnOp(env, SelfValue(), rk_, TxnOp::kSendOffsets, timeout_ms, &blocking_calls_, [this]() { Schedule(); }, offsets, group);
+  }
   // A commit flushes on the threadpool, where delivery reports may be served: once it is done, the poller
   // hands JS whatever that left in the report queue.
   return RunTxnOp(env, SelfValue(), rk_, static_cast<TxnOp>(op), timeout_ms, &blocking_calls_, [this]() { Schedule(); });

@@ -16,6 +16,7 @@ const char* OpName(TxnOp op) {
     case TxnOp::kBegin: return "begin_transaction";
     case TxnOp::kCommit: return "commit_transaction";
     case TxnOp::kAbort: return "abort_transaction";
+    case TxnOp::kSendOffsets: return "send_offsets_to_transaction";
   }
   return "transaction";
 }
@@ -35,16 +36,23 @@ Napi::Error TxnError(Napi::Env env, const rd_kafka_error_t* error, const char* w
 
 
 Napi::Value RunTxnOp(Napi::Env env, Napi::Object keep_alive, rd_kafka_t* rk, TxnOp op, int timeout_ms,
-                     std::atomic<int>* running, std::function<void()> done) {
-  // The work writes the error on the threadpool, the completion reads it; the slot frees it whatever
-  // happens (a completion that never runs at teardown included).
+                     std::atomic<int>* running, std::function<void()> done,
+                     rd_kafka_topic_partition_list_t* offsets, rd_kafka_consumer_group_metadata_t* group) {
+  // The work writes the error on the threadpool, the completion reads it; the slot frees it, and the
+  // offsets and group metadata, whatever happens (a completion that never runs at teardown included).
   struct ErrorSlot {
     rd_kafka_error_t* e = nullptr;
+    rd_kafka_topic_partition_list_t* offsets = nullptr;
+    rd_kafka_consumer_group_metadata_t* group = nullptr;
     ~ErrorSlot() {
       if (e != nullptr) rd_kafka_error_destroy(e);
+      if (offsets != nullptr) rd_kafka_topic_partition_list_destroy(offsets);
+      if (group != nullptr) rd_kafka_consumer_group_metadata_destroy(group);
     }
   };
   auto slot = std::make_shared<ErrorSlot>();
+  slot->offsets = offsets;
+  slot->group = group;
   running->fetch_add(1);
   return QueuePromiseWork(
       env, "kafka-fd-transaction",
@@ -57,6 +65,9 @@ Napi::Value RunTxnOp(Napi::Env env, Napi::Object keep_alive, rd_kafka_t* rk, Txn
           // append to the producer's report queue, which is thread-safe, and the poller hands them to JS.
           case TxnOp::kCommit: *error = rd_kafka_commit_transaction(rk, timeout_ms); break;
           case TxnOp::kAbort: *error = rd_kafka_abort_transaction(rk, timeout_ms); break;
+          case TxnOp::kSendOffsets:
+            *error = rd_kafka_send_offsets_to_transaction(rk, slot->offsets, slot->group, timeout_ms);
+            break;
         }
         running->fetch_sub(1);
       },

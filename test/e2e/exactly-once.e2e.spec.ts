@@ -1,0 +1,125 @@
+// Exactly-once consume-transform-produce on the real broker: a consumer's positions commit in the producer's
+// transaction (send_offsets_to_transaction), so the output and the input position commit together or not at all.
+import { Consumer, ConsumedMessage, KafkaFdError, Producer } from '../../lib';
+import { brokers, consumeCommitted, uniqueTopic, waitForTopic } from '../support/kafka';
+
+async function until(what: () => boolean, timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!what() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+describe('exactly-once pipeline: consumer offsets in the producer\'s transaction (real broker)', () => {
+  const open: Array<{ close(): Promise<void> }> = [];
+  const consumer = (group: string, extra: Record<string, string | number | boolean> = {}): Consumer => {
+    const c = new Consumer({
+      kafka: { 'bootstrap.servers': brokers(), 'group.id': group, 'auto.offset.reset': 'earliest', 'enable.auto.commit': false,
+        'session.timeout.ms': 6000, 'heartbeat.interval.ms': 1000, ...extra },
+    });
+    open.push(c);
+    return c;
+  };
+  const producer = (id: string): Producer => {
+    const p = new Producer({ kafka: { 'bootstrap.servers': brokers(), 'transactional.id': id } });
+    open.push(p);
+    return p;
+  };
+  afterEach(async () => {
+    while (open.length > 0) await open.pop()!.close();
+  });
+
+  it('1,000 messages through batches in transactions: the output holds each once, and the group resumes after them', async () => {
+    const input = uniqueTopic('eos-in');
+    const output = uniqueTopic('eos-out');
+    const group = `${input}-group`;
+    waitForTopic(input);
+    waitForTopic(output);
+    const feeder = producer(`${input}-feeder`);
+    await feeder.transaction((tx) => tx.produceMany(Array.from({ length: 1000 }, (_, i) => ({ topic: input, key: `k${i % 9}`, value: `${i}` }))));
+    const out = producer(`${input}-pipeline`);
+    const c = consumer(group);
+    let handled = 0;
+    await c.subscribe(input);
+    await c.run({
+      partitionsConcurrently: 3,
+      eachBatch: async (batch) => {
+        // One producer, one transaction at a time: the batches of the partitions take turns.
+        await out.transaction((tx) => {
+          tx.produceManyAsync(batch.messages.map((m) => ({ topic: output, key: m.key, value: `out-${String(m.value)}` })));
+          tx.sendConsumed(c, batch.messages);
+        });
+        handled += batch.messages.length;
+      },
+    });
+    await until(() => handled >= 1000, 60000);
+    expect(handled).toBe(1000);
+    const got = await consumeCommitted(output, 1000);
+    expect(got).toHaveLength(1000);
+    expect(new Set(got.map((m) => m.payload)).size).toBe(1000);
+    await c.close();
+
+    // The group's position is after the 1,000: a new member reads only what comes next.
+    await feeder.transaction((tx) => tx.produceMany(Array.from({ length: 10 }, (_, i) => ({ topic: input, value: `late-${i}` }))));
+    const next = consumer(group);
+    const seen: string[] = [];
+    await next.subscribe(input);
+    await next.run({ eachMessage: (m: ConsumedMessage) => void seen.push(String(m.value)) });
+    await until(() => seen.length >= 10);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(seen.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `late-${i}`).sort());
+  }, 120000);
+
+  it('an aborted transaction commits neither its output nor its input positions: the next member reads those messages again', async () => {
+    const input = uniqueTopic('eos-abort-in');
+    const output = uniqueTopic('eos-abort-out');
+    const group = `${input}-group`;
+    waitForTopic(input);
+    waitForTopic(output);
+    const feeder = producer(`${input}-feeder`);
+    await feeder.transaction((tx) => tx.produceMany(Array.from({ length: 20 }, (_, i) => ({ topic: input, key: 'one', value: `${i}` }))));
+    const out = producer(`${input}-pipeline`);
+    const c = consumer(group);
+    const attempted: string[] = [];
+    await c.subscribe(input);
+    await c.run({
+      eachMessage: async (m) => {
+        attempted.push(String(m.value));
+        await out.transaction((tx) => {
+          tx.produceAsync({ topic: output, value: `out-${String(m.value)}` });
+          tx.sendConsumed(c, [m]);
+          // The 11th message's transaction fails after producing: aborted, so its partition stops here.
+          if (m.offset === 10) throw new Error('transform failed');
+        });
+      },
+    });
+    await until(() => attempted.length >= 11);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(attempted).toHaveLength(11);
+    const got = await consumeCommitted(output, 10);
+    expect(got.map((m) => m.payload).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `out-${i}`).sort());
+    await c.close();
+    const next = consumer(group);
+    const seen: number[] = [];
+    await next.subscribe(input);
+    await next.run({ eachMessage: (m: ConsumedMessage) => void seen.push(m.offset) });
+    await until(() => seen.length >= 10);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(seen).toEqual(Array.from({ length: 10 }, (_, i) => 10 + i));
+  }, 120000);
+
+  it('refuses a consumer that commits by itself, calls outside a transaction and bad offsets, with a KafkaFdError', async () => {
+    const id = uniqueTopic('eos-refuse');
+    const p = producer(id);
+    const auto = consumer(`${id}-a`, { 'enable.auto.commit': true });
+    const manual = consumer(`${id}-m`);
+    let tx!: Parameters<Parameters<Producer['transaction']>[0]>[0];
+    await p.transaction((t) => {
+      tx = t;
+      expect(() => t.sendOffsets(auto, [{ topic: 'x', partition: 0, offset: 1 }])).toThrow(/enable\.auto\.commit/);
+      expect(() => t.sendOffsets({} as Consumer, [{ topic: 'x', partition: 0, offset: 1 }])).toThrow(KafkaFdError);
+      expect(() => t.sendOffsets(manual, [{ topic: 'x', partition: 0, offset: -1 }])).toThrow(KafkaFdError);
+      expect(() => t.sendConsumed(manual, [{ topic: 'x' } as ConsumedMessage])).toThrow(KafkaFdError);
+      t.sendConsumed(manual, []); // nothing to send: allowed
+    });
+    expect(() => tx.sendOffsets(manual, [{ topic: 'x', partition: 0, offset: 1 }])).toThrow(/no transaction is open/);
+  }, 60000);
+});

@@ -225,6 +225,17 @@ export class Producer {
     return this.transactions.run(fn, options);
   }
 
+  /**
+   * `init_transactions` now rather than at the first `transaction()`: registers the `transactional.id` with the
+   * coordinator, fencing a predecessor with the same id and aborting what it left open. A restarted pipeline
+   * worker should call it at startup: until then the transaction its predecessor left open holds back
+   * `read_committed` readers and its pending offsets hold back the group's next owners of its partitions
+   * (up to `transaction.timeout.ms`). Off the JS thread; resolves once done (again at once after that).
+   */
+  initTransactions(options?: TransactionOptions): Promise<void> {
+    return this.transactions.init(options);
+  }
+
   /** Resolves when every accepted message has its report; rejects with `ERR__TIMED_OUT` after `timeoutMs`
    * (`Infinity`: no limit; NaN or negative: `ERR__INVALID_ARG`). Never blocks the event loop (no
    * `rd_kafka_flush`). */

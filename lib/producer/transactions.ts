@@ -83,14 +83,22 @@ export class Transactions {
     } catch (e) {
       return Promise.reject(e);
     }
-    if (!this.transactionalId) {
-      return Promise.reject(new KafkaFdError(
-        "transaction() needs 'transactional.id' in the producer's kafka configuration: a stable id per producer " +
-          "instance, e.g. `orders-${workerId}`, so that a restarted instance fences its predecessor",
-        { code: 'ERR__NOT_CONFIGURED' },
-      ));
-    }
+    if (!this.transactionalId) return Promise.reject(this.notConfigured());
     const next = this.chain.then(() => this.once(fn, timeoutMs));
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** `init_transactions` now (once; transaction() waits for it). */
+  init(options: TransactionOptions = {}): Promise<void> {
+    let timeoutMs: number;
+    try {
+      timeoutMs = nativeTimeout(checkTimeout('transaction timeoutMs', options?.timeoutMs === undefined ? 60000 : options.timeoutMs));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (!this.transactionalId) return Promise.reject(this.notConfigured());
+    const next = this.chain.then(() => this.initOnce(timeoutMs));
     this.chain = next.catch(() => undefined);
     return next;
   }
@@ -101,13 +109,25 @@ export class Transactions {
     if (this.open) await this.abort(nativeTimeout(timeoutMs)).catch(() => undefined);
   }
 
-  private async once<T>(fn: (tx: Transaction) => T | Promise<T>, timeoutMs: number): Promise<T> {
+  private notConfigured(): KafkaFdError {
+    return new KafkaFdError(
+      "transaction() needs 'transactional.id' in the producer's kafka configuration: a stable id per producer " +
+        "instance, e.g. `orders-${workerId}`, so that a restarted instance fences its predecessor",
+      { code: 'ERR__NOT_CONFIGURED' },
+    );
+  }
+
+  private initOnce(timeoutMs: number): Promise<void> {
     this.check();
     this.initialized ??= this.call(constants().txn.init, timeoutMs).catch((e: unknown) => {
       this.initialized = undefined; // a later transaction tries again (unless the error was fatal)
       throw e;
     });
-    await this.initialized;
+    return this.initialized;
+  }
+
+  private async once<T>(fn: (tx: Transaction) => T | Promise<T>, timeoutMs: number): Promise<T> {
+    await this.initOnce(timeoutMs);
     this.check();
     await this.call(constants().txn.begin, timeoutMs);
     this.open = true;

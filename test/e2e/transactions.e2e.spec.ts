@@ -46,7 +46,19 @@ describe('transactions on the real broker', () => {
       ran = true;
     })).rejects.toMatchObject({ name: 'KafkaFdError', code: 'ERR__NOT_CONFIGURED', message: expect.stringContaining("'transactional.id'") });
     expect(ran).toBe(false);
+    await expect(p.initTransactions()).rejects.toMatchObject({ code: 'ERR__NOT_CONFIGURED' });
   });
+
+  it('initTransactions() fences a predecessor with the same transactional.id at once, before any transaction', async () => {
+    const id = `fence-${Date.now()}`;
+    const first = keep(new Producer({ kafka: { 'bootstrap.servers': brokers(), 'transactional.id': id } }));
+    await first.transaction((tx) => tx.produce({ topic: 'tx-fence', value: 'first' }));
+    const second = keep(new Producer({ kafka: { 'bootstrap.servers': brokers(), 'transactional.id': id } }));
+    await second.initTransactions();
+    await expect(second.initTransactions()).resolves.toBeUndefined(); // once only
+    await expect(first.transaction((tx) => tx.produce({ topic: 'tx-fence', value: 'zombie' }))).rejects.toMatchObject({ fatal: true });
+    await expect(second.initTransactions({ timeoutMs: -1 })).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
+  }, 60000);
 
   it('ten transactional producers on one poller commit concurrently without blocking the event loop', async () => {
     const topic = uniqueTopic('txn10');

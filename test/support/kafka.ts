@@ -86,3 +86,17 @@ export function brokerPid(): number {
 export function consumeCommitted(topic: string, expected: number, timeoutMs = 30000): Promise<ConsumedMessage[]> {
   return consumeAll(topic, expected, timeoutMs, brokers(), ['-X', 'isolation.level=read_committed']);
 }
+
+/** Creates a topic with `partitions` partitions (kafkajs's admin client) and waits for its leaders. */
+export async function createTopic(topic: string, partitions: number): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Kafka, logLevel } = require('kafkajs') as typeof import('kafkajs');
+  const admin = new Kafka({ brokers: [brokers()], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+  waitForTopic(topic);
+}

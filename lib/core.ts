@@ -12,6 +12,8 @@ export type {
 } from './producer/types';
 export type { Transaction, TransactionOptions } from './producer/transactions';
 export { Consumer } from './consumer/consumer';
+export { runPipeline } from './consumer/pipeline';
+export type { PipelineOptions } from './consumer/pipeline';
 export type {
   CommitOptions, ConsumedBatch, ConsumedMessage, ConsumerCloseOptions, ConsumerLag, ConsumerOptions, Rebalance, RunOptions, TopicPartition,
   TopicPartitionOffset,

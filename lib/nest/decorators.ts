@@ -17,6 +17,13 @@ export const KAFKA_FD_HANDLER = 'kafka-fd:handler';
 export interface KafkaFdHandlerOptions {
   /** The method takes a whole batch of one partition (`{ topic, partition, messages }`), not one message. */
   batch?: boolean;
+  /**
+   * Exactly-once (see `runPipeline`): the method takes `(batch, tx)` and runs inside a transaction of the named
+   * producer (declared with a `transactional.id`), with the consumer's position after the batch committed in
+   * it; an aborted batch is tried again (`attempts`, default 3, `backoffMs`, default 100). The consumer needs
+   * `'enable.auto.commit': false`. The producer registers its `transactional.id` before the consumer starts.
+   */
+  transactional?: string | { producer: string; attempts?: number; backoffMs?: number };
 }
 
 /**

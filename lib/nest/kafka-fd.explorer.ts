@@ -1,6 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { runPipeline } from '../consumer/pipeline';
 import type { ConsumedBatch, ConsumedMessage } from '../consumer/types';
+import type { Transaction } from '../producer/transactions';
 import { KafkaFdError } from '../errors/kafka-fd.error';
 import { KAFKA_FD_HANDLER, KafkaFdHandlerOptions } from './decorators';
 import { KafkaFdRegistry } from './kafka-fd.registry';
@@ -9,7 +11,7 @@ interface FoundHandler extends KafkaFdHandlerOptions {
   consumer: string;
   /** `Class.method`, for messages. */
   where: string;
-  call: (arg: ConsumedMessage | ConsumedBatch) => unknown;
+  call: (arg: ConsumedMessage | ConsumedBatch, tx?: Transaction) => unknown;
 }
 
 /**
@@ -43,10 +45,18 @@ export class KafkaFdExplorer implements OnApplicationBootstrap {
       const def = this.registry.consumerDefinition(h.consumer);
       const consumer = this.registry.consumer(h.consumer);
       await consumer.subscribe(def.topics!);
-      await consumer.run({
-        partitionsConcurrently: def.partitionsConcurrently,
-        ...(h.batch ? { eachBatch: (b: ConsumedBatch) => h.call(b) } : { eachMessage: (m: ConsumedMessage) => h.call(m) }),
-      });
+      if (h.transactional) {
+        const { producer: name, attempts, backoffMs } = typeof h.transactional === 'string' ? { producer: h.transactional } : h.transactional;
+        const producer = this.registry.producer(name);
+        // A restarted instance fences its predecessor before it takes any partition (see initTransactions).
+        await producer.initTransactions();
+        await runPipeline(consumer, producer, (b, tx) => h.call(b, tx), { partitionsConcurrently: def.partitionsConcurrently, attempts, backoffMs });
+      } else {
+        await consumer.run({
+          partitionsConcurrently: def.partitionsConcurrently,
+          ...(h.batch ? { eachBatch: (b: ConsumedBatch) => h.call(b) } : { eachMessage: (m: ConsumedMessage) => h.call(m) }),
+        });
+      }
       this.logger.log(`consumer '${h.consumer}' runs ${h.where} on ${def.topics!.join(', ')}`);
     }
   }
@@ -73,7 +83,7 @@ export class KafkaFdExplorer implements OnApplicationBootstrap {
             code: 'ERR__INVALID_ARG',
           });
         }
-        found.set(meta.consumer, { ...meta, where, call: (arg) => (fn as (a: unknown) => unknown).call(instance, arg) });
+        found.set(meta.consumer, { ...meta, where, call: (arg, tx) => (fn as (a: unknown, t?: Transaction) => unknown).call(instance, arg, tx) });
       }
     }
     return found;

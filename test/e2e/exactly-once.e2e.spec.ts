@@ -1,6 +1,6 @@
 // Exactly-once consume-transform-produce on the real broker: a consumer's positions commit in the producer's
 // transaction (send_offsets_to_transaction), so the output and the input position commit together or not at all.
-import { Consumer, ConsumedMessage, KafkaFdError, Producer } from '../../lib';
+import { Consumer, ConsumedMessage, KafkaFdError, Producer, runPipeline } from '../../lib';
 import { brokers, consumeCommitted, uniqueTopic, waitForTopic } from '../support/kafka';
 
 async function until(what: () => boolean, timeoutMs = 30000): Promise<void> {
@@ -122,4 +122,62 @@ describe('exactly-once pipeline: consumer offsets in the producer\'s transaction
     });
     expect(() => tx.sendOffsets(manual, [{ topic: 'x', partition: 0, offset: 1 }])).toThrow(/no transaction is open/);
   }, 60000);
+
+  it('runPipeline: an aborted batch is tried again (rewound to the committed position), the output holds each message once', async () => {
+    const input = uniqueTopic('eos-pipe-in');
+    const output = uniqueTopic('eos-pipe-out');
+    waitForTopic(input);
+    waitForTopic(output);
+    const feeder = producer(`${input}-feeder`);
+    await feeder.transaction((tx) => tx.produceMany(Array.from({ length: 300 }, (_, i) => ({ topic: input, key: `k${i % 3}`, value: `${i}` }))));
+    const out = producer(`${input}-pipeline`);
+    await out.initTransactions();
+    const c = consumer(`${input}-group`);
+    let calls = 0;
+    let failed = 0;
+    await c.subscribe(input);
+    await runPipeline(c, out, (batch, tx) => {
+      calls++;
+      tx.produceManyAsync(batch.messages.map((m) => ({ topic: output, key: m.key, value: `out-${String(m.value)}` })));
+      // Every third call fails after producing: its output is aborted and the batch comes again.
+      if (calls % 3 === 1) {
+        failed++;
+        throw new Error('transient');
+      }
+    }, { partitionsConcurrently: 3, backoffMs: 10 });
+    const got = await consumeCommitted(output, 300);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(failed).toBeGreaterThan(0);
+    expect(got).toHaveLength(300);
+    expect(new Set(got.map((m) => m.payload)).size).toBe(300);
+  }, 120000);
+
+  it('runPipeline: fenced by a newer instance with its transactional.id, the old one stops and its consumer leaves the group', async () => {
+    const input = uniqueTopic('eos-fence-in');
+    const output = uniqueTopic('eos-fence-out');
+    waitForTopic(input);
+    waitForTopic(output);
+    const feeder = producer(`${input}-feeder`);
+    const id = `${input}-worker-0`;
+    const old = producer(id);
+    await old.initTransactions();
+    const c = consumer(`${input}-group`);
+    const errors: KafkaFdError[] = [];
+    c.errors$.subscribe((e) => errors.push(e));
+    let handled = 0;
+    await c.subscribe(input);
+    await runPipeline(c, old, (batch, tx) => {
+      handled += batch.messages.length;
+      tx.produceManyAsync(batch.messages.map((m) => ({ topic: output, value: m.value })));
+    });
+    await feeder.transaction((tx) => tx.produce({ topic: input, value: 'before' }));
+    await until(() => handled >= 1);
+    const newer = producer(id);
+    await newer.initTransactions();
+    await feeder.transaction((tx) => tx.produce({ topic: input, value: 'after' }));
+    await until(() => c.health.closed);
+    expect(c.health.closed).toBe(true);
+    expect(old.health.fatal).toMatch(/fenced|FENCED/i);
+    expect(errors.some((e) => /fenced/i.test(String((e.cause as Error | undefined)?.message ?? e.message)))).toBe(true);
+  }, 120000);
 });

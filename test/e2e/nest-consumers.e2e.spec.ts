@@ -5,8 +5,8 @@
 import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
-import { ConsumedMessage, InjectProducer, KafkaFdHandler, KafkaFdModule, Producer } from '../../lib';
-import { brokers, consumeAll, uniqueTopic, waitForTopic } from '../support/kafka';
+import { ConsumedBatch, ConsumedMessage, InjectProducer, KafkaFdHandler, KafkaFdModule, Producer, Transaction } from '../../lib';
+import { brokers, consumeAll, consumeCommitted, uniqueTopic, waitForTopic } from '../support/kafka';
 
 describe('KafkaFdModule consumers on the real broker', () => {
   it('app.close() under load: every message handled, none twice across two instances, echoes flushed', async () => {
@@ -67,4 +67,42 @@ describe('KafkaFdModule consumers on the real broker', () => {
     const got = await consumeAll(echoes, sent, 30000);
     expect(got.length).toBe(sent);
   }, 180000);
+
+  it('@KafkaFdHandler(consumer, { transactional }): each batch in a transaction with its position; an aborted batch comes again', async () => {
+    const input = uniqueTopic('nest-eos-in');
+    const output = uniqueTopic('nest-eos-out');
+    waitForTopic(input);
+    waitForTopic(output);
+    let calls = 0;
+    @Injectable()
+    class Enricher {
+      @KafkaFdHandler('enrich', { transactional: { producer: 'pipe', backoffMs: 10 } })
+      enrich(batch: ConsumedBatch, tx: Transaction): void {
+        calls++;
+        tx.produceManyAsync(batch.messages.map((m) => ({ topic: output, key: m.key, value: `enriched-${String(m.value)}` })));
+        if (calls === 1) throw new Error('the first batch fails once');
+      }
+    }
+    const m = await Test.createTestingModule({
+      imports: [KafkaFdModule.forRoot({
+        kafka: { 'bootstrap.servers': brokers() },
+        producers: [{ name: 'pipe', kafka: { 'transactional.id': `${input}-pipe` } }],
+        consumers: [{ name: 'enrich', topics: [input], partitionsConcurrently: 3,
+          kafka: { 'group.id': `${input}-group`, 'auto.offset.reset': 'earliest', 'enable.auto.commit': false } }],
+      })],
+      providers: [Enricher],
+    }).compile();
+    const feeder = new Producer({ kafka: { 'bootstrap.servers': brokers() } });
+    try {
+      await feeder.produceMany(Array.from({ length: 500 }, (_, i) => ({ topic: input, key: `k${i % 5}`, value: `${i}` })));
+      await m.init();
+      const got = await consumeCommitted(output, 500, 60000);
+      expect(got).toHaveLength(500);
+      expect(new Set(got.map((g) => g.payload)).size).toBe(500);
+      expect(calls).toBeGreaterThan(1);
+    } finally {
+      await feeder.close();
+      await m.close();
+    }
+  }, 120000);
 });

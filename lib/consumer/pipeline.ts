@@ -2,7 +2,8 @@ import { KafkaFdError } from '../errors/kafka-fd.error';
 import type { Producer } from '../producer/producer';
 import type { Transaction } from '../producer/transactions';
 import type { Consumer } from './consumer';
-import type { ConsumedBatch } from './types';
+import type { Message } from '../producer/types';
+import type { ConsumedBatch, ConsumedMessage } from './types';
 
 /** Options of {@link runPipeline}. */
 export interface PipelineOptions {
@@ -12,6 +13,13 @@ export interface PipelineOptions {
    * (default 100) doubled each time, up to 30 s. Once they are spent the partition stops at the batch. */
   attempts?: number;
   backoffMs?: number;
+  /**
+   * Where a message that keeps failing goes. Once a batch's attempts are spent, its messages are tried one by
+   * one (a transaction each), so that one poison message does not take its batch with it; a message that still
+   * fails is produced to this topic, with `kafka-fd-dlt-*` headers saying why and where it came from, in a
+   * transaction with its position; then the partition goes on. Without one, the partition stops at it.
+   */
+  deadLetterTopic?: string | ((topic: string) => string);
 }
 
 /**
@@ -45,26 +53,69 @@ export function runPipeline(
       code: 'ERR__INVALID_ARG',
     }));
   }
+  const dlt = options?.deadLetterTopic;
+  if (dlt !== undefined && !(typeof dlt === 'function' || (typeof dlt === 'string' && dlt.length > 0))) {
+    return Promise.reject(new KafkaFdError('runPipeline: deadLetterTopic must be a topic name or a function of the topic', { code: 'ERR__INVALID_ARG' }));
+  }
+  /** One transaction: the batch's output and its position. Fatal errors close the consumer. */
+  const commitBatch = async (batch: ConsumedBatch): Promise<void> => {
+    try {
+      await producer.transaction(async (tx) => {
+        await transform(batch, tx);
+        tx.sendConsumed(consumer, batch.messages);
+      });
+    } catch (e) {
+      if (e instanceof KafkaFdError && e.fatal) {
+        // Fenced (or another fatal producer error): this instance cannot commit anything any more.
+        void consumer.close();
+      }
+      throw e;
+    }
+  };
+  const withRetries = async (batch: ConsumedBatch): Promise<unknown> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await commitBatch(batch);
+        return undefined;
+      } catch (e) {
+        if ((e instanceof KafkaFdError && e.fatal) || attempt >= attempts) return e;
+        await new Promise((r) => setTimeout(r, Math.min(30000, backoffMs * 2 ** attempt)));
+      }
+    }
+  };
   return consumer.run({
     partitionsConcurrently,
     eachBatch: async (batch) => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await producer.transaction(async (tx) => {
-            await transform(batch, tx);
-            tx.sendConsumed(consumer, batch.messages);
-          });
-          return;
-        } catch (e) {
-          if (e instanceof KafkaFdError && e.fatal) {
-            // Fenced (or another fatal producer error): this instance cannot commit anything any more.
-            void consumer.close();
-            throw e;
-          }
-          if (attempt >= attempts) throw e;
-          await new Promise((r) => setTimeout(r, Math.min(30000, backoffMs * 2 ** attempt)));
-        }
+      const failed = await withRetries(batch);
+      if (failed === undefined) return;
+      if (dlt === undefined || (failed instanceof KafkaFdError && failed.fatal)) throw failed;
+      // Spent: one message at a time, so that only the poison goes to the dead-letter topic.
+      for (const m of batch.messages) {
+        const one = { ...batch, messages: [m] };
+        const error = batch.messages.length > 1 ? await withRetries(one) : failed;
+        if (error === undefined) continue;
+        if (error instanceof KafkaFdError && error.fatal) throw error;
+        await producer.transaction((tx) => {
+          tx.produceAsync(deadLetter(m, typeof dlt === 'function' ? dlt(m.topic) : dlt, error));
+          tx.sendConsumed(consumer, [m]);
+        });
       }
     },
   });
+}
+
+/** A failed message as it goes to the dead-letter topic: as it came, with why and where from. */
+function deadLetter(m: ConsumedMessage, topic: string, error: unknown): Message {
+  const headers: Record<string, Buffer | string> = {};
+  for (const [name, value] of Object.entries(m.headers)) {
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last) headers[name] = last;
+  }
+  Object.assign(headers, {
+    'kafka-fd-dlt-error': error instanceof Error ? error.message : String(error),
+    'kafka-fd-dlt-topic': m.topic,
+    'kafka-fd-dlt-partition': String(m.partition),
+    'kafka-fd-dlt-offset': String(m.offset),
+  });
+  return { topic, key: m.key ?? undefined, value: m.value, headers };
 }

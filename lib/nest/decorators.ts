@@ -20,10 +20,11 @@ export interface KafkaFdHandlerOptions {
   /**
    * Exactly-once (see `runPipeline`): the method takes `(batch, tx)` and runs inside a transaction of the named
    * producer (declared with a `transactional.id`), with the consumer's position after the batch committed in
-   * it; an aborted batch is tried again (`attempts`, default 3, `backoffMs`, default 100). The consumer needs
+   * it; an aborted batch is tried again (`attempts`, default 3, `backoffMs`, default 100), then its messages one
+   * by one, a message that still fails going to `deadLetterTopic` when there is one. The consumer needs
    * `'enable.auto.commit': false`. The producer registers its `transactional.id` before the consumer starts.
    */
-  transactional?: string | { producer: string; attempts?: number; backoffMs?: number };
+  transactional?: string | { producer: string; attempts?: number; backoffMs?: number; deadLetterTopic?: string | ((topic: string) => string) };
 }
 
 /**

@@ -46,11 +46,11 @@ export class KafkaFdExplorer implements OnApplicationBootstrap {
       const consumer = this.registry.consumer(h.consumer);
       await consumer.subscribe(def.topics!);
       if (h.transactional) {
-        const { producer: name, attempts, backoffMs } = typeof h.transactional === 'string' ? { producer: h.transactional } : h.transactional;
+        const { producer: name, ...retry } = typeof h.transactional === 'string' ? { producer: h.transactional } : h.transactional;
         const producer = this.registry.producer(name);
         // A restarted instance fences its predecessor before it takes any partition (see initTransactions).
         await producer.initTransactions();
-        await runPipeline(consumer, producer, (b, tx) => h.call(b, tx), { partitionsConcurrently: def.partitionsConcurrently, attempts, backoffMs });
+        await runPipeline(consumer, producer, (b, tx) => h.call(b, tx), { partitionsConcurrently: def.partitionsConcurrently, ...retry });
       } else {
         await consumer.run({
           partitionsConcurrently: def.partitionsConcurrently,

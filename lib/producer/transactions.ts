@@ -61,7 +61,7 @@ export class Transactions {
     private readonly native: NativeProducer,
     private readonly transactionalId: string | undefined,
     private readonly host: TransactionHost,
-    producer: Pick<Transaction, 'produce' | 'produceAsync' | 'produceMany' | 'produceManyAsync'>,
+    private readonly producer: Pick<Transaction, 'produce' | 'produceAsync' | 'produceMany' | 'produceManyAsync'> & { flush(timeoutMs: number): Promise<void> },
   ) {
     this.view = {
       produce: (m) => producer.produce(m),
@@ -136,6 +136,11 @@ export class Transactions {
     try {
       result = await fn(this.view);
     } catch (e) {
+      // What the function produced is delivered first (bounded): aborting while a partition's
+      // AddPartitionsToTxn is still under way makes the broker answer EndTxn with INVALID_TXN_STATE, which
+      // librdkafka 2.0.2 raises as fatal (librdkafka #4849; seen here when a transform threw right after
+      // produceManyAsync). confluent-kafka-python flushes before abort_transaction for the same reason.
+      await this.producer.flush(timeoutMs).catch(() => undefined);
       await this.abort(timeoutMs).catch(() => undefined);
       // A fatal error (e.g. fenced by a newer producer with the same transactional.id) is what the caller
       // must learn: the producer is done. The function's own failure is its cause.

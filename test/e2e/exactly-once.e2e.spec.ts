@@ -180,4 +180,41 @@ describe('exactly-once pipeline: consumer offsets in the producer\'s transaction
     expect(old.health.fatal).toMatch(/fenced|FENCED/i);
     expect(errors.some((e) => /fenced/i.test(String((e.cause as Error | undefined)?.message ?? e.message)))).toBe(true);
   }, 120000);
+
+  it('runPipeline with a poison message: tried, then alone, then to the dead-letter topic; every other message once, the partition goes on', async () => {
+    const input = uniqueTopic('eos-poison-in');
+    const output = uniqueTopic('eos-poison-out');
+    const dead = `${input}.dlt`;
+    for (const t of [input, output, dead]) waitForTopic(t);
+    const feeder = producer(`${input}-feeder`);
+    // One key: one partition, one batch holding the poison among good messages.
+    await feeder.transaction((tx) => tx.produceMany(Array.from({ length: 50 }, (_, i) => ({ topic: input, key: 'one', value: i === 20 ? 'poison' : `${i}` }))));
+    const out = producer(`${input}-pipeline`);
+    await out.initTransactions();
+    const c = consumer(`${input}-group`);
+    const errors: Error[] = [];
+    c.errors$.subscribe((e) => errors.push(e));
+    let calls = 0;
+    await c.subscribe(input);
+    await runPipeline(c, out, (batch, tx) => {
+      calls++;
+      tx.produceManyAsync(batch.messages.map((m) => ({ topic: output, value: `out-${String(m.value)}` })));
+      if (batch.messages.some((m) => String(m.value) === 'poison')) throw new Error('cannot transform poison');
+    }, { attempts: 2, backoffMs: 10, deadLetterTopic: (topic) => `${topic}.dlt` });
+    const got = await consumeCommitted(output, 49);
+    const dlt = await consumeCommitted(dead, 1);
+    expect(errors.map((e) => `${e.message} ${String((e.cause as Error | undefined)?.stack)}`)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(got.map((m) => m.payload).sort()).toEqual(Array.from({ length: 50 }, (_, i) => i).filter((i) => i !== 20).map((i) => `out-${i}`).sort());
+    expect(dlt).toHaveLength(1);
+    expect(dlt[0].payload).toBe('poison');
+    const headers = Object.fromEntries(dlt[0].headers!.reduce<string[][]>((acc, v, i, all) => (i % 2 === 0 ? [...acc, [v, all[i + 1]]] : acc), []));
+    expect(headers).toMatchObject({ 'kafka-fd-dlt-error': 'cannot transform poison', 'kafka-fd-dlt-topic': input, 'kafka-fd-dlt-offset': '20' });
+    // Bounded: the batch 3 times (1 + 2 attempts), then the poison alone 3 times, not a tight loop.
+    expect(calls).toBeLessThan(200);
+    // The partition went on: a message produced after the poison is transformed too.
+    await feeder.transaction((tx) => tx.produce({ topic: input, key: 'one', value: 'after' }));
+    const more = await consumeCommitted(output, 50);
+    expect(more.map((m) => m.payload)).toContain('out-after');
+  }, 120000);
 });

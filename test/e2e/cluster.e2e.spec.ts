@@ -4,7 +4,7 @@
 // duplicated, order kept.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { Producer } from '../../lib';
+import { Consumer, ConsumedMessage, Producer } from '../../lib';
 import { consumeAll, uniqueTopic } from '../support/kafka';
 import { checkReadback, streamMessages, watchRetries } from '../support/stream';
 
@@ -75,5 +75,52 @@ describe('a three-node Kafka cluster', () => {
     } finally {
       await Promise.all(producers.map((p) => p.close({ timeoutMs: 10000 })));
     }
+  }, 300000);
+
+  it('SIGKILL of a partition leader while a consumer group reads: every message handled, duplicates counted', async () => {
+    const topic = uniqueTopic('cluster-group');
+    for (let i = 0; i < 60 && (leaders(topic).length < 3 || leaders(topic).some((l) => l < 1)); i++) {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const total = 60000;
+    const feeder = new Producer({ kafka: { 'bootstrap.servers': bootstrap, acks: 'all', 'enable.idempotence': true } });
+    for (let i = 0; i < total; i += 10000) {
+      await feeder.produceMany(Array.from({ length: 10000 }, (_, j) => ({ topic, key: `k${(i + j) % 30}`, value: `${i + j}` })));
+    }
+    await feeder.close();
+    const victim = leaders(topic)[0];
+    const handled: number[] = [];
+    let lost = 0;
+    const members = [0, 1].map(() => new Consumer({
+      kafka: { 'bootstrap.servers': bootstrap, 'group.id': `${topic}-group`, 'auto.offset.reset': 'earliest', 'session.timeout.ms': 6000,
+        'heartbeat.interval.ms': 1000, 'auto.commit.interval.ms': 500 },
+      maxInFlight: 200,
+    }));
+    let killed = false;
+    try {
+      for (const c of members) {
+        c.errors$.subscribe(() => undefined); // expected while the victim is down
+        c.rebalances$.subscribe((r) => (lost += r.lost ? 1 : 0));
+        await c.subscribe(topic);
+        // Slow enough that the read spans the kill: about 1 ms per message per partition.
+        await c.run({ partitionsConcurrently: 3, eachMessage: async (m: ConsumedMessage) => {
+          await new Promise((r) => setTimeout(r, 1));
+          handled.push(Number(String(m.value)));
+        } });
+      }
+      const deadline = Date.now() + 180000;
+      while (new Set(handled).size < total * 0.3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      process.kill(Number(execFileSync('bash', [script, 'pid-node', String(victim)]).toString()), 'SIGKILL');
+      killed = true;
+      while (new Set(handled).size < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 2000));
+    } finally {
+      await Promise.all(members.map((c) => c.close()));
+      if (killed) kafka('start-node', String(victim));
+    }
+    const unique = new Set(handled).size;
+    process.stdout.write(`cluster group: ${JSON.stringify({ messages: total, handled: handled.length, unique, duplicates: handled.length - unique, victim, lostRevokes: lost })}\n`);
+    expect(unique).toBe(total);
+    expect(handled.length - unique).toBeLessThan(total / 4);
   }, 300000);
 });

@@ -10,12 +10,11 @@
 // Each measurement runs in a process of its own; clients rotate order every repetition; tables give medians
 // of BENCH_REPS (3). Env: BENCH_MESSAGES, BENCH_REPS, BENCH_CLIENTS, BENCH_MEMBERS (1,5,20),
 // BENCH_SCENARIOS (drain,latency,idle). Writes bench/results/consume-<date>.md and .json.
-import { execFileSync, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { CONSUMERS, type OnMessage } from './consumer-clients';
-import { createTopics, fmt, measureInChild, median } from './rig';
+import { createTopics, fmt, measureInChild, median, startRig, writeResults } from './rig';
 
 interface Job { scenario: 'drain' | 'latency' | 'idle' | 'baseline'; client: string; members: number; topic: string; group: string; brokers: string; total: number }
 interface Result { scenario: string; client: string; members: number; [k: string]: number | string | undefined }
@@ -181,7 +180,6 @@ async function baseline(): Promise<Result> {
 
 // --- the runner --------------------------------------------------------------------------------------------
 
-const root = path.join(__dirname, '..');
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 1000000);
@@ -217,8 +215,7 @@ function table(rows: Result[], columns: Array<[string, string, number?]>): strin
 }
 
 async function main(): Promise<void> {
-  execFileSync('bash', [path.join(root, 'scripts', 'kafka.sh'), 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const stamp = Date.now().toString(36);
+  const stamp = startRig();
   const results: Result[] = [];
   const say = (r: Result): void => {
     results.push(r);
@@ -271,10 +268,7 @@ async function main(): Promise<void> {
     table(results.filter((r) => r.scenario === 'idle'), [['cpuMsPer10s', 'CPU ms / 10 s', 0], ['threads', 'threads', 0]]),
     '',
   ].join('\n');
-  const out = path.join(__dirname, 'results', `consume-${new Date().toISOString().slice(0, 10)}`);
-  fs.writeFileSync(`${out}.md`, md);
-  fs.writeFileSync(`${out}.json`, JSON.stringify(results, null, 1));
-  process.stdout.write(`${md}\n`);
+  writeResults('consume', md, results);
   const errors = results.filter((r) => r.error);
   for (const e of errors) process.stderr.write(`failed: ${e.client} ${e.scenario} ${e.members}: ${e.error}\n`);
 }

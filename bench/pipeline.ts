@@ -7,10 +7,7 @@
 // same (kafkajs's too with BENCH_CLIENTS). Each measurement runs in a process of its own; medians of BENCH_REPS (3).
 // Env: BENCH_MESSAGES, BENCH_REPS, BENCH_CLIENTS, BENCH_PIPELINES (1,10), BENCH_TX_SIZES (100,1000).
 // Writes bench/results/pipeline-<date>.md and .json.
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { createTopics, fmt, measureInChild, median } from './rig';
+import { createTopics, fmt, measureInChild, median, startRig, suiteEntry, writeResults } from './rig';
 
 interface Job { client: string; pipelines: number; txSize: number; input: string; output: string; group: string; brokers: string; total: number }
 interface Result { client: string; pipelines: number; txSize: number; [k: string]: number | string | undefined }
@@ -147,8 +144,7 @@ async function prefill(topic: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  execFileSync('bash', [path.join(__dirname, '..', 'scripts', 'kafka.sh'), 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const stamp = Date.now().toString(36);
+  const stamp = startRig();
   const input = `bench-pipeline-in-${stamp}`;
   await createTopics(brokers, [[input, 6]]);
   await prefill(input);
@@ -191,23 +187,7 @@ async function main(): Promise<void> {
     ...rows,
     '',
   ].join('\n');
-  process.stdout.write(`${md}\n`);
-  const out = path.join(__dirname, 'results', `pipeline-${new Date().toISOString().slice(0, 10)}`);
-  fs.writeFileSync(`${out}.md`, md);
-  fs.writeFileSync(`${out}.json`, JSON.stringify(results, null, 1));
+  writeResults('pipeline', md, results);
 }
 
-if (process.argv[2] === 'measure') {
-  measure(JSON.parse(process.argv[3]) as Job).then(
-    (r) => {
-      process.stdout.write(`${JSON.stringify(r)}\n`);
-      process.exit(0);
-    },
-    (e: Error) => {
-      process.stderr.write(`${e.stack}\n`);
-      process.exit(1);
-    },
-  );
-} else {
-  void main();
-}
+suiteEntry(measure, main);

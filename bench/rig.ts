@@ -1,5 +1,6 @@
 // What the benchmark scripts share: topics on the rig's broker, in-process child measurements and table cells.
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** Creates topics (name, partitions) on the broker and waits for their leaders. */
@@ -31,3 +32,38 @@ export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Ma
 
 /** A table cell: a number with thousands separators, '-' for anything else. */
 export const fmt = (v: unknown, digits = 1): string => (typeof v === 'number' && Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits }) : '-');
+
+/** Starts the rig's broker (scripts/kafka.sh; nothing if it runs) and returns a stamp for this run's names. */
+export function startRig(): string {
+  execFileSync('bash', [path.join(__dirname, '..', 'scripts', 'kafka.sh'), 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return Date.now().toString(36);
+}
+
+/** Prints a suite's markdown and writes it, with the runs as JSON, to bench/results/<name>-<date>.md/.json. */
+export function writeResults(name: string, md: string, runs: unknown[]): void {
+  process.stdout.write(`${md}\n`);
+  const out = path.join(__dirname, 'results', `${name}-${new Date().toISOString().slice(0, 10)}`);
+  fs.writeFileSync(`${out}.md`, md);
+  fs.writeFileSync(`${out}.json`, JSON.stringify(runs, null, 1));
+}
+
+/**
+ * A suite script's entry: `script measure <job>` runs one measurement in this process and prints its JSON
+ * (what measureInChild reads); anything else runs the suite.
+ */
+export function suiteEntry<J, R>(measure: (job: J) => Promise<R>, main: () => Promise<void>): void {
+  if (process.argv[2] !== 'measure') {
+    void main();
+    return;
+  }
+  measure(JSON.parse(process.argv[3]) as J).then(
+    (r) => {
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+      process.exit(0);
+    },
+    (e: Error) => {
+      process.stderr.write(`${e.stack}\n`);
+      process.exit(1);
+    },
+  );
+}

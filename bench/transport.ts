@@ -9,10 +9,7 @@
 // measurement runs in a process of its own, the two transports alternating first; tables give medians of
 // BENCH_REPS (3). Writes bench/results/transport-<date>.md and .json.
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { createTopics, fmt, measureInChild, median } from './rig';
+import { createTopics, fmt, measureInChild, median, startRig, suiteEntry, writeResults } from './rig';
 
 type Kind = 'Transport.KAFKA' | 'KafkaFdServer';
 interface Job { scenario: 'events' | 'request'; kind: Kind; topic: string; group: string; brokers: string; total: number }
@@ -137,7 +134,6 @@ async function measure(job: Job): Promise<Result> {
 
 // --- the runner --------------------------------------------------------------------------------------------
 
-const root = path.join(__dirname, '..');
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100000);
@@ -179,8 +175,7 @@ function ratio(rows: Result[], key: string): string {
 }
 
 async function main(): Promise<void> {
-  execFileSync('bash', [path.join(root, 'scripts', 'kafka.sh'), 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const stamp = Date.now().toString(36);
+  const stamp = startRig();
   const results: Result[] = [];
   const say = (r: Result): void => {
     results.push(r);
@@ -216,23 +211,7 @@ async function main(): Promise<void> {
     `KafkaFdServer / Transport.KAFKA round trips/s: ${ratio(results.filter((r) => r.scenario === 'request'), 'perS')}x`,
     '',
   ].join('\n');
-  process.stdout.write(`${md}\n`);
-  const out = path.join(__dirname, 'results', `transport-${new Date().toISOString().slice(0, 10)}`);
-  fs.writeFileSync(`${out}.md`, md);
-  fs.writeFileSync(`${out}.json`, JSON.stringify(results, null, 1));
+  writeResults('transport', md, results);
 }
 
-if (process.argv[2] === 'measure') {
-  measure(JSON.parse(process.argv[3]) as Job).then(
-    (r) => {
-      process.stdout.write(`${JSON.stringify(r)}\n`);
-      process.exit(0);
-    },
-    (e: Error) => {
-      process.stderr.write(`${e.stack}\n`);
-      process.exit(1);
-    },
-  );
-} else {
-  void main();
-}
+suiteEntry(measure, main);

@@ -77,20 +77,16 @@ export class Transactions {
     if (typeof fn !== 'function') {
       return Promise.reject(new KafkaFdError('transaction() takes a function', { code: 'ERR__INVALID_ARG' }));
     }
-    let timeoutMs: number;
-    try {
-      timeoutMs = nativeTimeout(checkTimeout('transaction timeoutMs', options?.timeoutMs === undefined ? 60000 : options.timeoutMs));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    if (!this.transactionalId) return Promise.reject(this.notConfigured());
-    const next = this.chain.then(() => this.once(fn, timeoutMs));
-    this.chain = next.catch(() => undefined);
-    return next;
+    return this.enqueue(options, (timeoutMs) => this.once(fn, timeoutMs));
   }
 
   /** `init_transactions` now (once; transaction() waits for it). */
   init(options: TransactionOptions = {}): Promise<void> {
+    return this.enqueue(options, (timeoutMs) => this.initOnce(timeoutMs));
+  }
+
+  /** Checks the options and the transactional.id, then runs `work` after the calls queued before it. */
+  private enqueue<T>(options: TransactionOptions, work: (timeoutMs: number) => Promise<T>): Promise<T> {
     let timeoutMs: number;
     try {
       timeoutMs = nativeTimeout(checkTimeout('transaction timeoutMs', options?.timeoutMs === undefined ? 60000 : options.timeoutMs));
@@ -98,7 +94,7 @@ export class Transactions {
       return Promise.reject(e);
     }
     if (!this.transactionalId) return Promise.reject(this.notConfigured());
-    const next = this.chain.then(() => this.initOnce(timeoutMs));
+    const next = this.chain.then(() => work(timeoutMs));
     this.chain = next.catch(() => undefined);
     return next;
   }

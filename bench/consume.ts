@@ -13,7 +13,7 @@
 import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { CONSUMERS, type OnMessage } from './consumer-clients';
+import { CONSUMERS, consumerFactory, type OnMessage } from './consumer-clients';
 import { createTopics, fmt, measureInChild, median, startRig, writeResults } from './rig';
 
 interface Job { scenario: 'drain' | 'latency' | 'idle' | 'baseline'; client: string; members: number; topic: string; group: string; brokers: string; total: number }
@@ -56,7 +56,7 @@ function sampler(): { stop(): { statP99: number; threadsMax: number; rssMaxMB: n
 }
 
 async function drain(job: Job): Promise<Result> {
-  const client = CONSUMERS[job.client](job.brokers, job.topic, job.group);
+  const client = consumerFactory(job.client)(job.brokers, job.topic, job.group);
   const eld = monitorEventLoopDelay({ resolution: 1 });
   let count = 0;
   let first = 0;
@@ -106,13 +106,21 @@ async function latency(job: Job): Promise<Result> {
     producer.on('message', on);
   });
   await said('warm-up');
-  const client = CONSUMERS[job.client](job.brokers, job.topic, job.group);
+  const client = consumerFactory(job.client)(job.brokers, job.topic, job.group);
+  // The topic keeps the broker's append time as each message's timestamp (main creates it so), which splits a
+  // latency into produce-to-broker and broker-to-handler (ms resolution: Kafka timestamps are whole ms).
   const latencies: number[] = [];
+  const toBroker: number[] = [];
+  const fromBroker: number[] = [];
   let warm = false;
-  await client.start(1, (v) => {
+  await client.start(1, (v, timestamp) => {
+    const now = nowMs();
     const text = String(v);
-    if (text === 'warm-up') warm = true;
-    else latencies.push(nowMs() - Number(text));
+    if (text === 'warm-up') return void (warm = true);
+    const sent = Number(text);
+    latencies.push(now - sent);
+    toBroker.push(timestamp - sent);
+    fromBroker.push(now - timestamp);
   });
   while (!warm) await sleep(10);
   const sampling = sampler();
@@ -127,6 +135,7 @@ async function latency(job: Job): Promise<Result> {
   return {
     scenario: 'latency', client: job.client, members: 1, sent, received: latencies.length,
     p50: pct(latencies, 50), p99: pct(latencies, 99), max: Math.max(...latencies), statP99: s.statP99, threadsMax: s.threadsMax,
+    toBrokerP50: pct(toBroker, 50), toBrokerP99: pct(toBroker, 99), fromBrokerP50: pct(fromBroker, 50), fromBrokerP99: pct(fromBroker, 99),
   };
 }
 
@@ -155,7 +164,7 @@ async function produce(job: Job): Promise<void> {
 }
 
 async function idle(job: Job): Promise<Result> {
-  const client = CONSUMERS[job.client](job.brokers, job.topic, job.group);
+  const client = consumerFactory(job.client)(job.brokers, job.topic, job.group);
   await client.start(job.members, () => undefined);
   await sleep(15000); // joined and settled
   const cpu0 = process.cpuUsage();
@@ -237,6 +246,7 @@ async function main(): Promise<void> {
     for (let rep = 0; rep < REPS; rep++) {
       for (const client of CLIENTS) {
         const topic = `bench-latency-${stamp}-${rep}-${client.replace(/\W+/g, '_')}`;
+        await createTopics(brokers, [[topic, 1]], [{ name: 'message.timestamp.type', value: 'LogAppendTime' }]);
         say(measureJob({ scenario: 'latency', client, members: 1, topic, group: `g-${topic}`, brokers, total: 0 }));
       }
     }
@@ -261,7 +271,11 @@ async function main(): Promise<void> {
     '',
     '## Latency: produce to handler, a message every ms for 10 s (producer: ours, linger.ms 0, in its own process)',
     '',
-    table(results.filter((r) => r.scenario === 'latency'), [['p50', 'p50 ms', 2], ['p99', 'p99 ms', 2], ['max', 'max ms', 1], ['received', 'received', 0]]),
+    table(results.filter((r) => r.scenario === 'latency'), [['p50', 'p50 ms', 2], ['p99', 'p99 ms', 2], ['max', 'max ms', 1], ['received', 'received', 0],
+      ['toBrokerP50', 'to broker p50', 1], ['toBrokerP99', 'to broker p99', 1], ['fromBrokerP50', 'broker to handler p50', 1], ['fromBrokerP99', 'broker to handler p99', 1]]),
+    '',
+    'To broker: the send time to the broker\'s append time (the topic\'s message.timestamp.type is LogAppendTime); broker to handler: from it to',
+    'the handler. Both in whole ms (Kafka timestamps), so each is within 1 ms.',
     '',
     '## Idle: 20 members joined, 10 s',
     '',

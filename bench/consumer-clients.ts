@@ -3,8 +3,9 @@
 // handler and, where it has one, a batch handler. Every member reads from the earliest offset of a fresh
 // group with auto-commit on (each client's default commit behaviour). Packages load when their factory runs.
 
-/** Called for each message handled (the value, to read a send time from in the latency scenario). */
-export type OnMessage = (value: Buffer | null) => void;
+/** Called for each message handled: the value (the latency scenario's send time) and the message's Kafka
+ * timestamp in ms (the broker's append time on the latency topic). */
+export type OnMessage = (value: Buffer | null, timestamp: number) => void;
 
 export interface BenchConsumers {
   /** Starts `n` members of `group` on `topic`, handling every message with `onMessage`. */
@@ -23,23 +24,25 @@ const load = (name: string): any => require(name);
 /** Partitions a member handles at once where a client lets us say (all 6 of the bench topic). */
 const CONCURRENCY = 6;
 
-/** Ours: `eachMessage` or `eachBatch`, defaults otherwise (maxInFlight 1000, fd mode, the global poller). */
-function kafkaFd(batch: boolean): Factory {
+/** Ours: `eachMessage` or `eachBatch`, defaults otherwise (maxInFlight 1000, fd mode, the global poller, or a
+ * poller of the given turn budget when the client is named `kafka-fd eachBatch@2`, say). */
+function kafkaFd(batch: boolean, turnBudgetMs?: number): Factory {
   return (brokers, topic, group) => {
     const core = load('../lib/core') as typeof import('../lib/core');
     const members: Array<import('../lib/core').Consumer> = [];
+    const poller = turnBudgetMs === undefined ? undefined : new core.Poller({ name: 'bench', turnBudgetMs });
     return {
       librdkafka: core.librdkafkaVersion(),
       async start(n, onMessage) {
         for (let i = 0; i < n; i++) {
           // BENCH_KAFKA_FD_CONFIG: extra librdkafka settings as JSON (to measure prefetch sizes, say).
           const extra = JSON.parse(process.env.BENCH_KAFKA_FD_CONFIG ?? '{}') as Record<string, string | number>;
-          const c = new core.Consumer({ kafka: { 'bootstrap.servers': brokers, 'group.id': group, 'auto.offset.reset': 'earliest', ...extra } });
+          const c = new core.Consumer({ kafka: { 'bootstrap.servers': brokers, 'group.id': group, 'auto.offset.reset': 'earliest', ...extra }, polling: { poller } });
           members.push(c);
           await c.subscribe(topic);
           await c.run(batch
-            ? { partitionsConcurrently: CONCURRENCY, eachBatch: ({ messages }) => { for (const m of messages) onMessage(m.value); } }
-            : { partitionsConcurrently: CONCURRENCY, eachMessage: (m) => onMessage(m.value) });
+            ? { partitionsConcurrently: CONCURRENCY, eachBatch: ({ messages }) => { for (const m of messages) onMessage(m.value, m.timestamp); } }
+            : { partitionsConcurrently: CONCURRENCY, eachMessage: (m) => onMessage(m.value, m.timestamp) });
         }
       },
       close: async () => void (await Promise.all(members.map((c) => c.close()))),
@@ -64,7 +67,7 @@ const nodeRdkafka: Factory = (brokers, topic, group) => {
         members.push(c);
         await new Promise<void>((resolve, reject) => c.connect({}, (err: Error | null) => (err ? reject(err) : resolve())));
         c.subscribe([topic]);
-        c.on('data', (m: { value: Buffer | null }) => onMessage(m.value));
+        c.on('data', (m: { value: Buffer | null; timestamp: number }) => onMessage(m.value, m.timestamp));
         c.consume();
       }
     },
@@ -94,10 +97,10 @@ function kafkajsStyle(which: 'kafkajs' | 'confluent', batch: boolean): Factory {
           await c.connect();
           await c.subscribe(which === 'kafkajs' ? { topic, fromBeginning: true } : { topic });
           await c.run(batch
-            ? { partitionsConsumedConcurrently: CONCURRENCY, eachBatch: async ({ batch: b }: { batch: { messages: Array<{ value: Buffer | null }> } }) => {
-              for (const m of b.messages) onMessage(m.value);
+            ? { partitionsConsumedConcurrently: CONCURRENCY, eachBatch: async ({ batch: b }: { batch: { messages: Array<{ value: Buffer | null; timestamp: string }> } }) => {
+              for (const m of b.messages) onMessage(m.value, Number(m.timestamp));
             } }
-            : { partitionsConsumedConcurrently: CONCURRENCY, eachMessage: async ({ message }: { message: { value: Buffer | null } }) => onMessage(message.value) });
+            : { partitionsConsumedConcurrently: CONCURRENCY, eachMessage: async ({ message }: { message: { value: Buffer | null; timestamp: string } }) => onMessage(message.value, Number(message.timestamp)) });
         }
       },
       close: async () => void (await Promise.all(members.map((c) => c.disconnect()))),
@@ -116,7 +119,7 @@ const platformatic: Factory = (brokers, topic, group) => {
         const c = new Consumer({ groupId: group, clientId: `bench-${i}`, bootstrapBrokers: [brokers] });
         members.push(c);
         const stream = await c.consume({ topics: [topic], mode: 'committed', fallbackMode: 'earliest', autocommit: true });
-        stream.on('data', (m: { value: Buffer | null }) => onMessage(m.value));
+        stream.on('data', (m: { value: Buffer | null; timestamp: bigint }) => onMessage(m.value, Number(m.timestamp)));
       }
     },
     close: async () => void (await Promise.all(members.map((c) => c.close(true)))),
@@ -133,3 +136,12 @@ export const CONSUMERS: Record<string, Factory> = {
   'kafkajs eachBatch': kafkajsStyle('kafkajs', true),
   '@platformatic/kafka stream': platformatic,
 };
+
+/** The factory of a client named in BENCH_CLIENTS; ours takes `@<turnBudgetMs>` (`kafka-fd eachMessage@2`). */
+export function consumerFactory(name: string): Factory {
+  const [base, budget] = name.split('@');
+  if (budget !== undefined && base.startsWith('kafka-fd ')) return kafkaFd(base.endsWith('eachBatch'), Number(budget));
+  const factory = CONSUMERS[name];
+  if (!factory) throw new Error(`unknown consumer client '${name}'`);
+  return factory;
+}

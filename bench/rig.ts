@@ -4,12 +4,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** Creates topics (name, partitions) on the broker and waits for their leaders. */
-export async function createTopics(brokers: string, topics: Array<[string, number]>): Promise<void> {
+export async function createTopics(brokers: string, topics: Array<[string, number]>, configEntries?: Array<{ name: string; value: string }>): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Kafka, logLevel } = require('kafkajs');
   const admin = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  await admin.createTopics({ topics: topics.map(([topic, numPartitions]) => ({ topic, numPartitions })), waitForLeaders: true });
+  await admin.createTopics({ topics: topics.map(([topic, numPartitions]) => ({ topic, numPartitions, configEntries })), waitForLeaders: true });
   await admin.disconnect();
 }
 
@@ -42,7 +42,9 @@ export function startRig(): string {
 /** Prints a suite's markdown and writes it, with the runs as JSON, to bench/results/<name>-<date>.md/.json. */
 export function writeResults(name: string, md: string, runs: unknown[]): void {
   process.stdout.write(`${md}\n`);
-  const out = path.join(__dirname, 'results', `${name}-${new Date().toISOString().slice(0, 10)}`);
+  // BENCH_TAG keeps an experiment's results beside the day's full run instead of over it.
+  const tag = process.env.BENCH_TAG ? `-${process.env.BENCH_TAG}` : '';
+  const out = path.join(__dirname, 'results', `${name}${tag}-${new Date().toISOString().slice(0, 10)}`);
   fs.writeFileSync(`${out}.md`, md);
   fs.writeFileSync(`${out}.json`, JSON.stringify(runs, null, 1));
 }

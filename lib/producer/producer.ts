@@ -15,6 +15,7 @@ import {
   BatchReport, CloseOptions, DeliveryReport, KafkaLog, KafkaStats, Message, ProducerHealth, ProducerOptions,
 } from './types';
 import { Transaction, TransactionOptions, Transactions } from './transactions';
+import { producerDefaults } from './defaults';
 import { MessageChecker, headersForAddon, withAddonHeaders } from './validate';
 
 function nextTurn(): Promise<void> {
@@ -82,7 +83,7 @@ export class Producer {
       onEvent: (kind, code, name, text, fatal) => this.onEvent(kind, code, name, text, fatal),
     };
     try {
-      this.native = new (native().NativeProducer)(flattenConfig(options.kafka), this.sink);
+      this.native = new (native().NativeProducer)(flattenConfig({ ...producerDefaults(options.kafka), ...options.kafka }), this.sink);
     } catch (e) {
       throw this.streams.clean(e);
     }

@@ -120,6 +120,20 @@ describe('Producer on the mock cluster', () => {
     expect(JSON.stringify([...logs, ...logs2])).not.toContain('hunter2-secret');
   });
 
+
+  it('a transactional producer retries after 20 ms unless its configuration says otherwise', async () => {
+    // librdkafka's debug=conf dump (queued at creation, read on the loop) shows the setting it runs with.
+    const backoff = async (kafka: Record<string, string | number>): Promise<string | undefined> => {
+      const p = producer({ debug: 'conf', ...kafka });
+      const lines: string[] = [];
+      p.logs$.subscribe((l) => lines.push(l.message));
+      await new Promise((r) => setTimeout(r, 200));
+      return lines.map((l) => /retry\.backoff\.ms = (\d+)/.exec(l)?.[1]).find((v) => v !== undefined);
+    };
+    expect(await backoff({ 'transactional.id': 'tx-backoff' })).toBe('20');
+    expect(await backoff({ 'transactional.id': 'tx-backoff-own', 'retry.backoff.ms': 250 })).toBe('250');
+    expect(await backoff({})).toBeUndefined(); // librdkafka's default (100) is not in a dump of what was set
+  });
   it('errors$ reports an unreachable broker and the promise fails at message.timeout.ms', async () => {
     const p = new Producer({ kafka: { 'bootstrap.servers': '127.0.0.1:1', 'message.timeout.ms': 1500 } });
     open.add(p);

@@ -14,6 +14,7 @@ import { CONSUMER_HANDLE, type ConsumerHandle } from './native-handle';
 import { OffsetStore } from './offset-store';
 import { META_FIELDS, checkTopicPartition, messageAt, nativeError, offsetColumns, subscription } from './messages';
 import { PartitionState, keyOf } from './partition-state';
+import { PartitionRunner } from './partition-runner';
 import { MaxPollInterval } from './poll-interval';
 import type {
   CommitOptions, ConsumerCloseOptions, ConsumerLag, ConsumerOptions, Rebalance, RunOptions, TopicPartition, TopicPartitionOffset,
@@ -21,9 +22,6 @@ import type {
 
 /** How long close() keeps serving the group's leave past its timeout (see doClose). */
 const LEAVE_GRACE_MS = 5000;
-
-/** Messages one handler run takes before the partition yields to the others waiting. */
-const RUN_SLICE = 100;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -57,17 +55,14 @@ export class Consumer {
   private readonly rebalanceTimeoutMs: number;
   /** `enable.auto.commit` (librdkafka's default true): close() commits what was processed only then. */
   private readonly autoCommit: boolean;
-  private handlers: RunOptions | undefined;
-  private concurrency = 1;
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closePromise: Promise<void> | undefined;
   private subscribed = false;
   private topics: string[] = [];
-  /** Partitions whose handler runs now, revoked ones included (what the watchdog looks at). */
-  private readonly running = new Set<PartitionState>();
   private readonly maxPoll: MaxPollInterval;
   private readonly commits = new CommitWaiters();
   private readonly offsets: OffsetStore;
+  private readonly runner: PartitionRunner;
   private lastLag: ConsumerLag | undefined;
 
   /** What the addon calls; the addon holds it weakly while idle, so the consumer must hold it. */
@@ -115,10 +110,13 @@ export class Consumer {
     this.name = options.name ?? this.native.name();
     const maxPollMs = Number(options.kafka['max.poll.interval.ms'] ?? 300000);
     this.maxPoll = new MaxPollInterval(maxPollMs, {
-      native: this.native, streams: this.streams, isOpen: () => this.state === 'open', running: () => this.running,
+      native: this.native, streams: this.streams, isOpen: () => this.state === 'open', running: () => this.runner.running,
       partitionCount: () => this.partitions.size, topics: () => this.topics,
     });
     this.offsets = new OffsetStore(this.native);
+    this.runner = new PartitionRunner({
+      native: this.native, streams: this.streams, offsets: this.offsets, partitions: this.partitions, isOpen: () => this.state === 'open',
+    });
     this.native.attach(this.poller.native);
     this.native.credit(this.maxInFlight);
   }
@@ -186,7 +184,7 @@ export class Consumer {
   run(options: RunOptions): Promise<void> {
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
-    if (this.handlers) return Promise.reject(new KafkaFdError('run() was called already', { code: 'ERR__STATE' }));
+    if (this.runner.started) return Promise.reject(new KafkaFdError('run() was called already', { code: 'ERR__STATE' }));
     const { eachMessage, eachBatch, partitionsConcurrently = 1 } = options ?? {};
     if ((typeof eachMessage === 'function') === (typeof eachBatch === 'function')) {
       return Promise.reject(new KafkaFdError('run() takes one of eachMessage or eachBatch (a function)', { code: 'ERR__INVALID_ARG' }));
@@ -194,10 +192,8 @@ export class Consumer {
     if (!Number.isInteger(partitionsConcurrently) || partitionsConcurrently < 1) {
       return Promise.reject(new KafkaFdError(`partitionsConcurrently must be an integer >= 1, got ${String(partitionsConcurrently)}`, { code: 'ERR__INVALID_ARG' }));
     }
-    this.handlers = options;
-    this.concurrency = partitionsConcurrently;
     this.maxPoll.start();
-    this.schedule();
+    this.runner.start(options, partitionsConcurrently);
     return Promise.resolve();
   }
 
@@ -321,7 +317,7 @@ export class Consumer {
       p.push(messageAt(bytes, meta, at, topic, headers?.[i]));
     }
     if (dropped > 0) this.native.credit(dropped);
-    this.schedule();
+    this.runner.schedule();
   }
 
   private async onRebalance(assign: boolean, partitions: TopicPartition[], lost: boolean): Promise<void> {
@@ -363,71 +359,6 @@ export class Consumer {
     }
   }
 
-  // --- handlers ----------------------------------------------------------------------------------------
-
-  private schedule(): void {
-    if (!this.handlers || this.state !== 'open') return;
-    for (const p of this.partitions.values()) {
-      if (this.running.size >= this.concurrency) return;
-      if (!p.running && !p.stopped && !p.revoked && !p.paused && p.pending > 0) void this.runPartition(p);
-    }
-  }
-
-  private async runPartition(p: PartitionState): Promise<void> {
-    p.running = true;
-    this.running.add(p);
-    const { eachMessage, eachBatch } = this.handlers!;
-    let handled = 0;
-    // Credit goes back once per run (at most RUN_SLICE messages), offsets once per loop turn (OffsetStore):
-    // not a call into the addon per message.
-    let credit = 0;
-    try {
-      while (p.pending > 0 && !p.stopped && !p.revoked && !p.paused && this.state === 'open' && handled < RUN_SLICE) {
-        const messages = p.take(eachBatch ? p.pending : 1);
-        credit += messages.length;
-        p.since = Date.now();
-        try {
-          if (eachBatch) await eachBatch({ topic: p.topic, partition: p.partition, messages });
-          else await eachMessage!(messages[0]);
-        } catch (e) {
-          if (!p.revoked) this.fail(p, e);
-          break;
-        } finally {
-          p.since = 0;
-        }
-        handled += messages.length;
-        // Revoked while the handler ran (its wait timed out, or the member was evicted): the partition may be
-        // assigned here again already, so storing this offset could move it backwards. The next owner
-        // processes the message again (at-least-once).
-        if (p.revoked) break;
-        // Every earlier message of the partition is done too: handlers of a partition run in order.
-        this.offsets.processed(p, messages[messages.length - 1].offset + 1);
-      }
-    } finally {
-      // A partition revoked meanwhile has its processed offsets stored by the revoke (or refused, ERR__STATE,
-      // when it is someone else's already).
-      if (!p.revoked) this.offsets.storeNow(p);
-      if (credit > 0) this.native.credit(credit);
-      p.running = false;
-      this.running.delete(p);
-      p.settled();
-      this.schedule();
-    }
-  }
-
-  /** A handler threw: the partition stops (paused, its waiting messages dropped), the error goes to errors$. */
-  private fail(p: PartitionState, cause: unknown): void {
-    p.stopped = true;
-    this.native.pause(true, [p.topic], [p.partition]);
-    this.native.credit(p.dropAll());
-    const error = new KafkaFdError(
-      `handler failed for ${p.topic} [${p.partition}]: the partition is paused and its offset not stored past the ` +
-        `failed message (${(cause as Error)?.message ?? String(cause)})`,
-      { code: 'ERR__APPLICATION', cause },
-    );
-    this.streams.report(error, 'KAFKA_FD_HANDLER_FAILED', `${p.topic}/${p.partition}`);
-  }
-
   private partitionState(topic: string, partition: number): PartitionState {
     const key = keyOf(topic, partition);
     let p = this.partitions.get(key);
@@ -458,7 +389,7 @@ export class Consumer {
       const state = this.partitions.get(keyOf(tp.topic, tp.partition));
       if (state) state.paused = pause;
     }
-    if (!pause) this.schedule();
+    if (!pause) this.runner.schedule();
   }
 
   private refusal(): KafkaFdError | undefined {

@@ -11,6 +11,8 @@
         "native/src/client.cc",
         "native/src/producer.cc",
         "native/src/consumer.cc",
+        "native/src/message_columns.cc",
+        "native/src/partition_list.cc",
         "native/src/message_fields.cc",
         "native/src/poller.cc",
         "native/src/thread_poll.cc",

@@ -6,13 +6,13 @@ import { flattenConfig } from '../config/kafka-config';
 import { KafkaFdError } from '../errors/kafka-fd.error';
 import { type NativeConsumer, constants, native } from '../native/binding';
 import type { Poller } from '../poller/poller';
-import { checkTimeout, startTimer } from '../util/timeout';
+import { checkTimeout } from '../util/timeout';
 import { defaultStrategy, prefetchDefaults } from './defaults';
 import { CommitWaiters } from './commit-waiters';
 import { lagOf } from './lag';
-import { CONSUMER_HANDLE, type ConsumerHandle } from './native-handle';
+import { CONSUMER_HANDLE, type ConsumerHandle, consumerHandle } from './native-handle';
 import { OffsetStore } from './offset-store';
-import { META_FIELDS, checkTopicPartition, messageAt, nativeError, offsetColumns, subscription } from './messages';
+import { META_FIELDS, messageAt, nativeError, offsetColumns, subscription } from './messages';
 import { PartitionState, keyOf } from './partition-state';
 import { PartitionRunner } from './partition-runner';
 import { MaxPollInterval } from './poll-interval';
@@ -63,6 +63,7 @@ export class Consumer {
   private readonly commits = new CommitWaiters();
   private readonly offsets: OffsetStore;
   private readonly runner: PartitionRunner;
+  private handle: ConsumerHandle | undefined;
   private lastLag: ConsumerLag | undefined;
 
   /** What the addon calls; the addon holds it weakly while idle, so the consumer must hold it. */
@@ -115,7 +116,8 @@ export class Consumer {
     });
     this.offsets = new OffsetStore(this.native);
     this.runner = new PartitionRunner({
-      native: this.native, streams: this.streams, offsets: this.offsets, partitions: this.partitions, isOpen: () => this.state === 'open',
+      native: this.native, streams: this.streams, offsets: this.offsets, partitions: this.partitions, autoCommit: this.autoCommit,
+      isOpen: () => this.state === 'open',
     });
     this.native.attach(this.poller.native);
     this.native.credit(this.maxInFlight);
@@ -123,7 +125,8 @@ export class Consumer {
 
   /** For a producer's transaction that commits this consumer's offsets (lib/producer/transactions.ts). */
   get [CONSUMER_HANDLE](): ConsumerHandle {
-    return { native: this.native, autoCommit: this.autoCommit, name: this.name };
+    // One handle per consumer: a transaction keys its recorded positions by it.
+    return (this.handle ??= consumerHandle(this.native, this.autoCommit, this.name, this.partitions, this.runner));
   }
 
   /** Every assignment and revocation of partitions. */
@@ -197,13 +200,29 @@ export class Consumer {
     return Promise.resolve();
   }
 
+  /**
+   * Moves an assigned partition (kafkajs's `seek`): the next message its handler gets is the one at `offset`
+   * (or the first after it that exists). Messages fetched or waiting for it are dropped; a handler running
+   * for it finishes but stores nothing; a partition stopped by a failed handler goes on from `offset`. With
+   * auto-commit the new position is stored for the next commit. Throws `ERR__STATE` for a partition not
+   * assigned here, `ERR__INVALID_ARG` for a bad offset.
+   */
+  seek(position: TopicPartitionOffset): void {
+    const err = this.refusal() ?? this.runner.seekTo(position, this.name);
+    if (err) throw err;
+  }
+
   /** Stops fetching these partitions until {@link resume} (librdkafka drops what it prefetched for them). */
   pause(partitions: readonly TopicPartition[]): void {
-    this.pauseResume(true, partitions);
+    const refused = this.refusal();
+    if (refused) throw refused;
+    this.runner.pauseResume(true, partitions);
   }
 
   resume(partitions: readonly TopicPartition[]): void {
-    this.pauseResume(false, partitions);
+    const refused = this.refusal();
+    if (refused) throw refused;
+    this.runner.pauseResume(false, partitions);
   }
 
   /**
@@ -262,7 +281,7 @@ export class Consumer {
     const deadline = Date.now() + timeoutMs;
     // Handlers in flight finish (a close from inside one does not wait for itself: it runs after it).
     await new Promise((resolve) => setImmediate(resolve));
-    await this.idleOrTimeout([...this.partitions.values()], timeoutMs);
+    await this.runner.idleOrTimeout([...this.partitions.values()], timeoutMs);
     // Out of time (handlers stuck): no commit of our own; with auto-commit the leave commits what is stored.
     // With auto-commit off, only what the application committed counts: nothing is committed for it here.
     if (this.subscribed && this.autoCommit && deadline > Date.now()) {
@@ -330,6 +349,8 @@ export class Consumer {
         const p = this.partitionState(tp.topic, tp.partition);
         p.revoked = false;
         p.stopped = false;
+        p.base = undefined;
+        p.rewindPending = false;
       }
       this.native.rebalanceDone();
       return;
@@ -344,7 +365,7 @@ export class Consumer {
     }
     if (dropped > 0) this.native.credit(dropped);
     // While closing, close() has waited for the handlers (the addon applies the leave's revoke itself).
-    if (!gone && this.state === 'open') await this.idleOrTimeout(states, this.rebalanceTimeoutMs);
+    if (!gone && this.state === 'open') await this.runner.idleOrTimeout(states, this.rebalanceTimeoutMs);
     // Still ours until rebalanceDone: what was processed is stored (a lost partition's store is refused).
     if (!gone) for (const p of states) this.offsets.storeNow(p);
     for (const p of states) if (p.revoked) this.partitions.delete(keyOf(p.topic, p.partition));
@@ -367,29 +388,6 @@ export class Consumer {
       this.partitions.set(key, p);
     }
     return p;
-  }
-
-  private async idleOrTimeout(states: PartitionState[], timeoutMs: number): Promise<void> {
-    let cancel: () => void = () => undefined;
-    const limit = new Promise<void>((resolve) => (cancel = startTimer(timeoutMs, resolve)));
-    await Promise.race([Promise.all(states.map((p) => p.idle())), limit]);
-    cancel();
-  }
-
-  private pauseResume(pause: boolean, partitions: readonly TopicPartition[]): void {
-    const refused = this.refusal();
-    if (refused) throw refused;
-    if (!Array.isArray(partitions)) throw new KafkaFdError('pause/resume take an array of { topic, partition }', { code: 'ERR__INVALID_ARG' });
-    const refusedTp = partitions.map((tp) => checkTopicPartition(tp)).find(Boolean);
-    if (refusedTp) throw refusedTp;
-    const err = this.native.pause(pause, partitions.map((p) => p.topic), partitions.map((p) => p.partition));
-    if (err !== 0) throw nativeError(err, pause ? 'pause' : 'resume');
-    // Messages fetched already wait in JS too: librdkafka resumes after the last one it handed over.
-    for (const tp of partitions) {
-      const state = this.partitions.get(keyOf(tp.topic, tp.partition));
-      if (state) state.paused = pause;
-    }
-    if (!pause) this.runner.schedule();
   }
 
   private refusal(): KafkaFdError | undefined {

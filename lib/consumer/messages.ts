@@ -50,9 +50,9 @@ export function checkTopicPartition(tp: TopicPartition): KafkaFdError | undefine
 }
 
 /** Offsets to commit as the addon takes them (parallel arrays), or why not. */
-export function offsetColumns(list: readonly TopicPartitionOffset[]): { topics: string[]; partitions: number[]; offsets: number[] } | KafkaFdError {
+export function offsetColumns(list: readonly TopicPartitionOffset[], what = 'commit offsets'): { topics: string[]; partitions: number[]; offsets: number[] } | KafkaFdError {
   if (!Array.isArray(list) || list.length === 0) {
-    return new KafkaFdError('commit offsets: a non-empty array of { topic, partition, offset }', { code: 'ERR__INVALID_ARG' });
+    return new KafkaFdError(`${what}: a non-empty array of { topic, partition, offset }`, { code: 'ERR__INVALID_ARG' });
   }
   const topics: string[] = [];
   const partitions: number[] = [];
@@ -65,7 +65,7 @@ export function offsetColumns(list: readonly TopicPartitionOffset[]): { topics: 
     const offset = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : typeof raw === 'bigint' ? Number(raw) : raw;
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0 || (typeof raw === 'bigint' && BigInt(offset) !== raw)) {
       return new KafkaFdError(
-        `commit offsets: offset must be an integer >= 0 up to 2^53 (a number, a string of digits or a bigint), got ${String(raw)} for ${tpo.topic} [${tpo.partition}]`,
+        `${what}: offset must be an integer >= 0 up to 2^53 (a number, a string of digits or a bigint), got ${String(raw)} for ${tpo.topic} [${tpo.partition}]`,
         { code: 'ERR__INVALID_ARG' },
       );
     }

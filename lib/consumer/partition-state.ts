@@ -20,6 +20,20 @@ export class PartitionState {
   paused = false;
   /** The offset to store next (the last processed message's + 1), -1 when nothing waits to be stored. */
   processed = -1;
+  /** Moved by a seek (or a rewind) this many times: a handler that ran across a move stores nothing. */
+  epoch = 0;
+  /**
+   * Where the partition's input not yet committed starts: the first offset handed over since the assignment
+   * or the last move, then each position a transaction committed. An aborted transaction rewinds to it.
+   */
+  base: number | undefined;
+  /** A transaction that recorded this partition's positions aborted: it goes back to `base` once its
+   * handler is done (unless a transaction commits that input meanwhile). */
+  rewindPending = false;
+  /** Rewinds in a row without a commit in between (each waits longer before handing messages again). */
+  rewinds = 0;
+  /** Handing no messages until this time (Date.now()), after a rewind. */
+  heldUntil = 0;
   private items: ConsumedMessage[] = [];
   private head = 0;
   private idleWaiters: Array<() => void> = [];
@@ -31,6 +45,7 @@ export class PartitionState {
   }
 
   push(m: ConsumedMessage): void {
+    if (this.base === undefined) this.base = m.offset;
     this.items.push(m);
   }
 

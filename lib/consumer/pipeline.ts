@@ -10,14 +10,16 @@ export interface PipelineOptions {
   /** Partitions processed at once (default 1); their transactions take turns on the one producer. */
   partitionsConcurrently?: number;
   /** Tries again a batch whose transaction was aborted, this many more times (default 3), after `backoffMs`
-   * (default 100) doubled each time, up to 30 s. Once they are spent the partition stops at the batch. */
+   * (default 100) doubled each time, up to 30 s. Once they are spent (and with no dead-letter topic) the
+   * partition rewinds to the batch: it comes again after the consumer's rewind back-off (100 ms doubled with
+   * each rewind in a row, up to 30 s), each rewind reported on `errors$`. */
   attempts?: number;
   backoffMs?: number;
   /**
    * Where a message that keeps failing goes. Once a batch's attempts are spent, its messages are tried one by
    * one (a transaction each), so that one poison message does not take its batch with it; a message that still
    * fails is produced to this topic, with `kafka-fd-dlt-*` headers saying why and where it came from, in a
-   * transaction with its position; then the partition goes on. Without one, the partition stops at it.
+   * transaction with its position; then the partition goes on. Without one, the partition rewinds to it (see `attempts`).
    */
   deadLetterTopic?: string | ((topic: string) => string);
 }
@@ -27,6 +29,7 @@ export interface PipelineOptions {
  * transaction of `producer`, and the consumer's position after the batch commits with it. When the transaction
  * aborts (`transform` threw, or the commit failed), nothing of it is visible and the same batch is tried again:
  * the batch starts at the partition's committed position, so trying it again is rewinding to that position.
+ * Once the attempts are spent, the consumer rewinds the partition to the batch (see `attempts`).
  * A producer fenced by a newer instance with its `transactional.id` is done: the consumer then closes, leaving
  * the group to that instance's members, and the error goes to the consumer's `errors$`.
  *
@@ -61,8 +64,9 @@ export function runPipeline(
   const commitBatch = async (batch: ConsumedBatch): Promise<void> => {
     try {
       await producer.transaction(async (tx) => {
-        await transform(batch, tx);
+        // The position first: whatever fails after it, the abort rewinds the partition to the batch.
         tx.sendConsumed(consumer, batch.messages);
+        await transform(batch, tx);
       });
     } catch (e) {
       if (e instanceof KafkaFdError && e.fatal) {

@@ -84,6 +84,8 @@ export interface NativeConsumer extends NativeClient {
   /** Commits the stored offsets, or exactly the (topic, partition, next offset) given. */
   commit(id: number, topics?: string[], partitions?: number[], offsets?: number[]): number;
   pause(pause: boolean, topics: string[], partitions: number[]): number;
+  /** Moves the partitions' fetch positions (asynchronously; what was fetched before is dropped) -> err. */
+  seek(topics: string[], partitions: number[], offsets: number[]): number;
   closeConsumer(): number;
   consumerClosed(): boolean;
 }

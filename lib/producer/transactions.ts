@@ -69,7 +69,7 @@ export class Transactions {
       produceMany: (ms) => producer.produceMany(ms),
       produceManyAsync: (ms) => producer.produceManyAsync(ms),
       sendOffsets: (consumer, offsets) => this.addOffsets(consumer, offsets),
-      sendConsumed: (consumer, messages) => this.addOffsets(consumer, nextOffsets(messages)),
+      sendConsumed: (consumer, messages) => this.addOffsets(consumer, nextOffsets(messages), firstOffsets(messages)),
     };
   }
 
@@ -138,6 +138,7 @@ export class Transactions {
       // produceManyAsync). confluent-kafka-python flushes before abort_transaction for the same reason.
       await this.producer.flush(timeoutMs).catch(() => undefined);
       await this.abort(timeoutMs).catch(() => undefined);
+      this.settleOffsets(false);
       // A fatal error (e.g. fenced by a newer producer with the same transactional.id) is what the caller
       // must learn: the producer is done. The function's own failure is its cause.
       const refusal = this.host.refusal();
@@ -145,6 +146,7 @@ export class Transactions {
       throw e;
     }
     if (!this.open) {
+      this.settleOffsets(false);
       throw new KafkaFdError('the producer closed during the transaction: it was aborted', { code: 'ERR__STATE' });
     }
     try {
@@ -157,14 +159,30 @@ export class Transactions {
       }
       await this.call(constants().txn.commit, timeoutMs);
       this.open = false;
+      this.settleOffsets(true);
     } catch (e) {
       // librdkafka leaves the transaction abortable unless the error is fatal; abort so that the producer
       // can begin the next one, and report the commit's error.
       if (!(e instanceof KafkaFdError && e.fatal)) await this.abort(timeoutMs).catch(() => undefined);
       this.open = false;
+      this.settleOffsets(false);
       throw e;
     }
     return result;
+  }
+
+  /**
+   * Tells each consumer whose positions the transaction recorded how it ended: committed, they are its
+   * new start; aborted, it rewinds those partitions to where their uncommitted input starts, so that the
+   * aborted input is handled again.
+   */
+  private settleOffsets(committed: boolean): void {
+    for (const [consumer, positions] of this.offsets) {
+      const list = [...positions.values()];
+      if (committed) consumer.committed(list);
+      else consumer.aborted(list);
+    }
+    this.offsets = new Map();
   }
 
   private async abort(timeoutMs: number): Promise<void> {
@@ -182,7 +200,7 @@ export class Transactions {
   }
 
   /** Checks and records positions for the open transaction (sendOffsets, sendConsumed). Throws on bad input. */
-  private addOffsets(consumer: Consumer, offsets: readonly TopicPartitionOffset[]): void {
+  private addOffsets(consumer: Consumer, offsets: readonly TopicPartitionOffset[], firsts?: readonly TopicPartitionOffset[]): void {
     const handle = (consumer as { [CONSUMER_HANDLE]?: ConsumerHandle } | null)?.[CONSUMER_HANDLE];
     if (!handle) throw new KafkaFdError('sendOffsets takes a Consumer of this library', { code: 'ERR__INVALID_ARG' });
     if (handle.autoCommit) {
@@ -195,6 +213,10 @@ export class Transactions {
     if (!this.open) throw new KafkaFdError('sendOffsets: no transaction is open (call it inside the transaction\'s function)', { code: 'ERR__STATE' });
     const columns = offsetColumns(offsets);
     if (columns instanceof KafkaFdError) throw columns;
+    for (const f of firsts ?? []) {
+      const refused = handle.rewindRefusal(f.topic, f.partition, Number(f.offset));
+      if (refused) throw refused;
+    }
     let positions = this.offsets.get(handle);
     if (!positions) this.offsets.set(handle, (positions = new Map()));
     for (let i = 0; i < columns.topics.length; i++) {
@@ -216,6 +238,17 @@ export class Transactions {
     this.running = done.catch(() => undefined);
     return done;
   }
+}
+
+/** Per partition, the lowest offset of these messages (nextOffsets checked them). */
+function firstOffsets(messages: readonly ConsumedMessage[]): TopicPartitionOffset[] {
+  const first = new Map<string, TopicPartitionOffset>();
+  for (const m of messages) {
+    const key = `${m.partition}:${m.topic}`;
+    const known = first.get(key);
+    if (!known || m.offset < (known.offset as number)) first.set(key, { topic: m.topic, partition: m.partition, offset: m.offset });
+  }
+  return [...first.values()];
 }
 
 /** The positions after these messages: per partition, the highest offset + 1. */

@@ -3,19 +3,12 @@
 #include <cstring>
 
 #include "kafka_error.h"
+#include "message_columns.h"
+#include "partition_list.h"
 #include "poller.h"
 #include "util/js_call.h"
 
 namespace kafka_fd {
-
-namespace {
-
-napi_value BytesOrNull(Napi::Env env, bool null, const char* bytes, size_t size) {
-  if (null) return env.Null();
-  return Napi::Buffer<char>::Copy(env, bytes, size);
-}
-
-}  // namespace
 
 Napi::Function Consumer::Init(Napi::Env env) {
   std::vector<Method> methods = ClientMethods();
@@ -26,6 +19,7 @@ Napi::Function Consumer::Init(Napi::Env env) {
   methods.push_back(InstanceMethod("storeOffsets", &Consumer::StoreOffsets));
   methods.push_back(InstanceMethod("commit", &Consumer::CommitJs));
   methods.push_back(InstanceMethod("pause", &Consumer::PauseJs));
+  methods.push_back(InstanceMethod("seek", &Consumer::Seek));
   methods.push_back(InstanceMethod("closeConsumer", &Consumer::CloseConsumer));
   methods.push_back(InstanceMethod("consumerClosed", &Consumer::ConsumerClosed));
   return DefineClass(env, "NativeConsumer", methods);
@@ -201,61 +195,14 @@ bool Consumer::DispatchOwn(Napi::Env env, Napi::Object recv, size_t max, PollerM
   napi_async_context context = *async_context_;
   size_t n = std::min(max, messages_.size());
   if (n > 0) {
-    // A batch crosses as columns, not objects: every key and value copied into one buffer (JS slices views
-    // of it, as Node's own buffer pool does), the numbers in one Float64Array, topic names once each, and
-    // headers only for the messages that have some. One allocation per batch instead of one per field.
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++) total += messages_[i].message->key_len + messages_[i].message->len;
-    Napi::Buffer<uint8_t> bytes = Napi::Buffer<uint8_t>::New(env, std::max<size_t>(total, 1));
-    Napi::ArrayBuffer meta_buffer = Napi::ArrayBuffer::New(env, n * kMetaFields * sizeof(double));
-    Napi::Float64Array meta = Napi::Float64Array::New(env, n * kMetaFields, meta_buffer, 0);
-    double* row = meta.Data();
-    uint8_t* at = bytes.Data();
-    Napi::Array names = Napi::Array::New(env);
-    Napi::Value headers = env.Undefined();
-    const rd_kafka_topic_t* last_topic = nullptr;
-    uint32_t topic_index = 0;
-    for (size_t i = 0; i < n; i++, row += kMetaFields) {
-      const rd_kafka_message_t* m = messages_[i].message;
-      if (m->rkt != last_topic) {
-        last_topic = m->rkt;
-        topic_index = names.Length();
-        names.Set(topic_index, Napi::String::New(env, rd_kafka_topic_name(m->rkt)));
-      }
-      rd_kafka_timestamp_type_t type;
-      row[0] = topic_index;
-      row[1] = m->partition;
-      row[2] = static_cast<double>(m->offset);  // exact up to 2^53
-      row[3] = static_cast<double>(rd_kafka_message_timestamp(m, &type));
-      // A length of -1: null (a zero-length key or value is an empty buffer).
-      row[4] = static_cast<double>(at - bytes.Data());
-      row[5] = m->key == nullptr ? -1 : static_cast<double>(m->key_len);
-      if (m->key != nullptr) at = static_cast<uint8_t*>(memcpy(at, m->key, m->key_len)) + m->key_len;
-      row[6] = static_cast<double>(at - bytes.Data());
-      row[7] = m->payload == nullptr ? -1 : static_cast<double>(m->len);
-      if (m->payload != nullptr) at = static_cast<uint8_t*>(memcpy(at, m->payload, m->len)) + m->len;
-      rd_kafka_headers_t* hdrs = nullptr;
-      // rd_kafka_message_headers parses the headers on first use: only messages that have some pay for it.
-      if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs != nullptr) {
-        if (headers.IsUndefined()) headers = Napi::Array::New(env, n);
-        Napi::Array pairs = Napi::Array::New(env, rd_kafka_header_cnt(hdrs));
-        const char* name;
-        const void* value;
-        size_t size;
-        for (size_t h = 0; rd_kafka_header_get_all(hdrs, h, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; h++) {
-          Napi::Array pair = Napi::Array::New(env, 2);
-          pair.Set(0u, Napi::String::New(env, name));
-          pair.Set(1u, Napi::Value(env, BytesOrNull(env, value == nullptr, static_cast<const char*>(value), size)));
-          pairs.Set(static_cast<uint32_t>(h), pair);
-        }
-        headers.As<Napi::Array>().Set(static_cast<uint32_t>(i), pairs);
-      }
-    }
+    std::vector<const rd_kafka_message_t*> batch(n);
+    for (size_t i = 0; i < n; i++) batch[i] = messages_[i].message;
+    MessageColumns columns = ToColumns(env, batch);
     for (size_t i = 0; i < n; i++) messages_[i].Destroy();
     messages_.erase(messages_.begin(), messages_.begin() + static_cast<std::ptrdiff_t>(n));
     out->reports = n;
     CountBatch(metrics, n);
-    napi_value args[] = {bytes, meta, names, headers};
+    napi_value args[] = {columns.bytes, columns.meta, columns.names, columns.headers};
     if (!CallJs(env, recv, on_messages_.Value(), 4, args, context)) return false;
   }
   // A rebalance follows the messages fetched before it.
@@ -344,20 +291,6 @@ rd_kafka_resp_err_t Consumer::ApplyRebalance(rd_kafka_event_t* ev) {
   return err;
 }
 
-// (topics, partitions, ...offsets): a list from parallel arrays at info[first].
-rd_kafka_topic_partition_list_t* Consumer::PartitionList(const Napi::CallbackInfo& info, size_t first, bool with_offsets) {
-  Napi::Array topics = info[first].As<Napi::Array>();
-  Napi::Array partitions = info[first + 1].As<Napi::Array>();
-  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(topics.Length()));
-  for (uint32_t i = 0; i < topics.Length(); i++) {
-    std::string t = topics.Get(i).ToString();
-    rd_kafka_topic_partition_t* tp =
-        rd_kafka_topic_partition_list_add(list, t.c_str(), partitions.Get(i).As<Napi::Number>().Int32Value());
-    if (with_offsets) tp->offset = info[first + 2].As<Napi::Array>().Get(i).As<Napi::Number>().Int64Value();
-  }
-  return list;
-}
-
 Napi::Value Consumer::StoreOffsets(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (Stopped()) return Napi::Number::New(env, RD_KAFKA_RESP_ERR__STATE);
@@ -387,6 +320,39 @@ Napi::Value Consumer::PauseJs(const Napi::CallbackInfo& info) {
   bool pause = info[0].ToBoolean();
   rd_kafka_topic_partition_list_t* list = PartitionList(info, 1, false);
   rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(rk_, list) : rd_kafka_resume_partitions(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  return Napi::Number::New(env, err);
+}
+
+Napi::Value Consumer::Seek(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (Stopped()) return Napi::Number::New(env, RD_KAFKA_RESP_ERR__STATE);
+  rd_kafka_topic_partition_list_t* list = PartitionList(info, 0, true);
+  // Asynchronous (timeout 0), but the partition's version barrier moves now: whatever librdkafka fetched
+  // before this call is dropped when read from its queues. What this side took already is dropped here.
+  rd_kafka_error_t* error = rd_kafka_seek_partitions(rk_, list, 0);
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (error != nullptr) {
+    err = rd_kafka_error_code(error);
+    rd_kafka_error_destroy(error);
+  } else {
+    size_t dropped = 0;
+    for (auto it = messages_.begin(); it != messages_.end();) {
+      const rd_kafka_topic_partition_t* tp =
+          rd_kafka_topic_partition_list_find(list, rd_kafka_topic_name(it->message->rkt), it->message->partition);
+      if (tp == nullptr) {
+        ++it;
+        continue;
+      }
+      it->Destroy();
+      it = messages_.erase(it);
+      dropped++;
+    }
+    // Their credit comes back (JS never saw them).
+    bool was_empty = credit_ <= 0;
+    credit_ += static_cast<double>(dropped);
+    if (was_empty && credit_ > 0) Wake();
+  }
   rd_kafka_topic_partition_list_destroy(list);
   return Napi::Number::New(env, err);
 }

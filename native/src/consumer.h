@@ -37,8 +37,6 @@ class Consumer : public ClientWrap<Consumer> {
   rd_kafka_consumer_group_metadata_t* GroupMetadata() {
     return Stopped() ? nullptr : rd_kafka_consumer_group_metadata(rk_);
   }
-  // (topics, partitions[, offsets]): a list from parallel arrays at info[first].
-  static rd_kafka_topic_partition_list_t* PartitionList(const Napi::CallbackInfo& info, size_t first, bool with_offsets);
 
  protected:
   bool UsesEventApi() override { return true; }
@@ -84,6 +82,7 @@ class Consumer : public ClientWrap<Consumer> {
   Napi::Value StoreOffsets(const Napi::CallbackInfo& info);   // (topics, partitions, offsets) -> err
   Napi::Value CommitJs(const Napi::CallbackInfo& info);       // (id) -> err; result via onCommit(id, err)
   Napi::Value PauseJs(const Napi::CallbackInfo& info);        // (pause: bool, topics, partitions) -> err
+  Napi::Value Seek(const Napi::CallbackInfo& info);           // (topics, partitions, offsets) -> err
   Napi::Value CloseConsumer(const Napi::CallbackInfo& info);  // start leaving the group -> err
   Napi::Value ConsumerClosed(const Napi::CallbackInfo& info); // -> bool
 
@@ -96,7 +95,6 @@ class Consumer : public ClientWrap<Consumer> {
 
   // Numbers per message in onMessages' Float64Array: topic index, partition, offset, timestamp, key start,
   // key length (-1: null), value start, value length (-1: null).
-  static constexpr size_t kMetaFields = 8;
   rd_kafka_queue_t* consumer_queue_ = nullptr;
   rd_kafka_queue_t* messages_queue_ = nullptr;  // assigned partitions' messages (ForwardPartitions)
   std::deque<Pending> messages_;

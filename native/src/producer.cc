@@ -7,6 +7,7 @@
 
 #include "kafka_error.h"
 #include "message_fields.h"
+#include "partition_list.h"
 #include "poller.h"
 #include "transaction.h"
 #include "util/js_call.h"
@@ -262,7 +263,7 @@ Napi::Value Producer::Txn(const Napi::CallbackInfo& info) {
     }
     rd_kafka_consumer_group_metadata_t* group = Napi::ObjectWrap<Consumer>::Unwrap(target)->GroupMetadata();
     if (group == nullptr) throw KafkaError(env, "ERR__STATE", "the consumer is closed: its offsets cannot join a transaction");
-    rd_kafka_topic_partition_list_t* offsets = Consumer::PartitionList(info, 3, true);
+    rd_kafka_topic_partition_list_t* offsets = PartitionList(info, 3, true);
     return RunTxnOp(env, SelfValue(), rk_, TxnOp::kSendOffsets, timeout_ms, &blocking_calls_, [this]() { Schedule(); }, offsets, group);
   }
   // A commit flushes on the threadpool, where delivery reports may be served: once it is done, the poller

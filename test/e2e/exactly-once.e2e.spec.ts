@@ -68,7 +68,7 @@ describe('exactly-once pipeline: consumer offsets in the producer\'s transaction
     expect(seen.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `late-${i}`).sort());
   }, 120000);
 
-  it('an aborted transaction commits neither its output nor its input positions: the next member reads those messages again', async () => {
+  it('an aborted transaction commits neither output nor positions, and its partition rewinds in the same member: each message once in the output', async () => {
     const input = uniqueTopic('eos-abort-in');
     const output = uniqueTopic('eos-abort-out');
     const group = `${input}-group`;
@@ -78,33 +78,75 @@ describe('exactly-once pipeline: consumer offsets in the producer\'s transaction
     await feeder.transaction((tx) => tx.produceMany(Array.from({ length: 20 }, (_, i) => ({ topic: input, key: 'one', value: `${i}` }))));
     const out = producer(`${input}-pipeline`);
     const c = consumer(group);
-    const attempted: string[] = [];
+    const attempted: number[] = [];
+    const rebalances: string[] = [];
+    const errors: KafkaFdError[] = [];
+    c.rebalances$.subscribe((r) => rebalances.push(r.type));
+    c.errors$.subscribe((e) => errors.push(e));
     await c.subscribe(input);
     await c.run({
       eachMessage: async (m) => {
-        attempted.push(String(m.value));
+        attempted.push(m.offset);
         await out.transaction((tx) => {
-          tx.produceAsync({ topic: output, value: `out-${String(m.value)}` });
           tx.sendConsumed(c, [m]);
-          // The 11th message's transaction fails after producing: aborted, so its partition stops here.
-          if (m.offset === 10) throw new Error('transform failed');
+          tx.produceAsync({ topic: output, value: `out-${String(m.value)}` });
+          // The 11th message's transform fails twice after producing: aborted, then its partition rewinds.
+          if (m.offset === 10 && attempted.filter((o) => o === 10).length <= 2) throw new Error('transform failed');
         });
       },
     });
-    await until(() => attempted.length >= 11);
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(attempted).toHaveLength(11);
-    const got = await consumeCommitted(output, 10);
-    expect(got.map((m) => m.payload).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `out-${i}`).sort());
+    await until(() => attempted.length >= 22);
+    await new Promise((r) => setTimeout(r, 500));
+    // Offsets 0-9 once, 10 three times (two aborts), then 11-19 once: no new member, no rebalance needed.
+    expect(attempted).toEqual([...Array.from({ length: 11 }, (_, i) => i), 10, 10, ...Array.from({ length: 9 }, (_, i) => 11 + i)]);
+    expect(rebalances).toEqual(['assign']);
+    expect(errors.filter((e) => /rewound to offset 10/.test(e.message))).toHaveLength(2);
+    const got = await consumeCommitted(output, 20);
+    expect(got.map((m) => m.payload).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `out-${i}`).sort());
     await c.close();
+    // The group's position is after the 20: a new member reads nothing of them.
     const next = consumer(group);
     const seen: number[] = [];
     await next.subscribe(input);
     await next.run({ eachMessage: (m: ConsumedMessage) => void seen.push(m.offset) });
-    await until(() => seen.length >= 10);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(seen).toEqual(Array.from({ length: 10 }, (_, i) => 10 + i));
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(seen).toEqual([]);
   }, 120000);
+
+  it('after an abort, a transaction that would commit the input after the aborted one is refused; a message that always aborts backs off', async () => {
+    const input = uniqueTopic('eos-skip-in');
+    const output = uniqueTopic('eos-skip-out');
+    waitForTopic(input);
+    waitForTopic(output);
+    const feeder = producer(`${input}-feeder`);
+    await feeder.transaction((tx) => tx.produceMany(Array.from({ length: 5 }, (_, i) => ({ topic: input, key: 'one', value: `${i}` }))));
+    const out = producer(`${input}-pipeline`);
+    const c = consumer(`${input}-group`);
+    const tries: number[] = [];
+    let skipped: unknown;
+    await c.subscribe(input);
+    await c.run({
+      eachBatch: async ({ messages }) => {
+        const poison = messages.find((m) => m.offset === 2);
+        if (!poison) return;
+        tries.push(Date.now());
+        await out.transaction((tx) => {
+          tx.sendConsumed(c, messages.filter((m) => m.offset <= 2));
+          throw new Error('poison');
+        }).catch(() => undefined);
+        // Swallowing the abort and committing what follows would skip offsets 0-2: refused.
+        skipped = await out.transaction((tx) => tx.sendConsumed(c, messages.filter((m) => m.offset > 2))).catch((e: unknown) => e);
+      },
+    });
+    await until(() => tries.length >= 4, 10000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(skipped).toMatchObject({ code: 'ERR__STATE', message: expect.stringContaining('goes back to offset 0') });
+    // Back-off 100, 200, 400, 800 ms...: each wait at least its back-off (the refetch after a seek also waits
+    // for the fetch in flight: fetch.wait.max.ms, 500 by default), so within ~3 s at most 6 tries.
+    expect(tries.length).toBeLessThanOrEqual(6);
+    const waits = tries.slice(1).map((t, i) => t - tries[i]);
+    expect(waits.every((w, i) => w >= 100 * 2 ** i - 10)).toBe(true);
+  }, 60000);
 
   it('refuses a consumer that commits by itself, calls outside a transaction and bad offsets, with a KafkaFdError', async () => {
     const id = uniqueTopic('eos-refuse');

@@ -28,7 +28,7 @@ describe('Consumer on the mock cluster', () => {
   };
 
   beforeAll(() => {
-    mock = MockCluster.start({ topics: { c1: 3, c2: 3, c3: 2, c4: 1, c5: 3, c6: 1, c7: 2, c8: 3, c9: 1, c10: 6, c11: 1, c12: 1 } });
+    mock = MockCluster.start({ topics: { c1: 3, c2: 3, c3: 2, c4: 1, c5: 3, c6: 1, c7: 2, c8: 3, c9: 1, c10: 6, c11: 1, c12: 1, c13: 1, c14: 1, c15: 2 } });
     producer = new Producer({ kafka: { 'bootstrap.servers': mock.bootstrapServers } });
   });
   beforeEach(() => {
@@ -427,6 +427,56 @@ describe('Consumer on the mock cluster', () => {
     await until(() => c.lag()?.total === 0);
     expect(c.lag()?.total).toBe(0);
     expect(c.lag()!.at).toBeGreaterThan(Date.now() - 60000);
+  });
+
+  it('seek() from inside a handler: the partition goes on from the offset sought, the message whose handler sought stores nothing', async () => {
+    await fill('c13', 20);
+    const c = consumer();
+    const seen: number[] = [];
+    let sought = false;
+    await c.subscribe('c13');
+    await c.run({
+      eachMessage: async (m) => {
+        seen.push(m.offset);
+        if (m.offset === 10 && !sought) {
+          sought = true;
+          c.seek({ topic: 'c13', partition: 0, offset: 3 });
+        }
+      },
+    });
+    await until(() => seen.length >= 28);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen).toEqual([...Array.from({ length: 11 }, (_, i) => i), ...Array.from({ length: 17 }, (_, i) => 3 + i)]);
+  });
+
+  it('seek() restarts a partition stopped by a failed handler; seeking another member\'s partition or a bad offset is refused', async () => {
+    await fill('c14', 20);
+    const c = consumer();
+    const seen: number[] = [];
+    let failed = false;
+    await c.subscribe('c14');
+    const failure = firstValueFrom(c.errors$);
+    await c.run({
+      eachMessage: async (m) => {
+        if (m.offset === 5 && !failed) {
+          failed = true;
+          throw new Error('not yet');
+        }
+        seen.push(m.offset);
+      },
+    });
+    expect((await failure).code).toBe('ERR__APPLICATION');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+    c.seek({ topic: 'c14', partition: 0, offset: '5' });
+    await until(() => seen.length >= 20);
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(() => c.seek({ topic: 'c15', partition: 0, offset: 0 })).toThrow(expect.objectContaining({ code: 'ERR__STATE' }));
+    for (const offset of [-1, 1.5, '1e3', NaN]) {
+      expect(() => c.seek({ topic: 'c14', partition: 0, offset })).toThrow(expect.objectContaining({ code: 'ERR__INVALID_ARG' }));
+    }
+    await c.close();
+    expect(() => c.seek({ topic: 'c14', partition: 0, offset: 0 })).toThrow(KafkaFdError);
   });
 
   it('refuses a bad subscription, a bad run() and a bad commit timeout with ERR__INVALID_ARG', async () => {

@@ -21,3 +21,5 @@ export type {
 export { MockCluster } from './mock/mock-cluster';
 export type { MockClusterOptions } from './mock/mock-cluster';
 export { librdkafkaVersion } from './native/binding';
+export { TRACING_CHANNELS, withHeader } from './diagnostics/channels';
+export type { CommitTraceContext, ProcessTraceContext, ProduceTraceContext } from './diagnostics/channels';

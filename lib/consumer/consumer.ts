@@ -4,10 +4,11 @@ import { resolvePolling } from '../client/polling';
 import type { ClientHealth, KafkaLog, KafkaStats } from '../client/types';
 import { flattenConfig } from '../config/kafka-config';
 import { KafkaFdError } from '../errors/kafka-fd.error';
+import { commitChannel, traceCommit, traced } from '../diagnostics/channels';
 import { type NativeConsumer, constants, native } from '../native/binding';
 import type { Poller } from '../poller/poller';
 import { checkTimeout } from '../util/timeout';
-import { defaultStrategy, prefetchDefaults } from './defaults';
+import { consumerConfig } from './defaults';
 import { CommitWaiters } from './commit-waiters';
 import { lagOf } from './lag';
 import { CONSUMER_HANDLE, type ConsumerHandle, consumerHandle } from './native-handle';
@@ -44,6 +45,8 @@ function sleep(ms: number): Promise<void> {
 export class Consumer {
   /** The librdkafka handle's name (`client.id#consumer-N`). */
   readonly name: string;
+  /** Its consumer group (`group.id`). */
+  readonly group: string;
   /** The poller serving this consumer. */
   readonly poller: Poller;
 
@@ -94,21 +97,13 @@ export class Consumer {
     this.rebalanceTimeoutMs = checkTimeout('rebalanceTimeoutMs', options.rebalanceTimeoutMs === undefined ? 30000 : options.rebalanceTimeoutMs);
     this.poller = resolvePolling({ ...options.polling, mode: 'fd' }, 'consumer').poller!;
     this.streams = new ClientStreams(options.kafka, () => this.name, (stats) => (this.lastLag = lagOf(stats, this.partitions)));
-    // KIP-848 (group.protocol consumer) has the broker assign partitions: the strategy must be left unset.
-    const classic = String(options.kafka['group.protocol'] ?? 'classic') === 'classic';
-    const kafka = {
-      ...(classic ? { 'partition.assignment.strategy': defaultStrategy() } : {}),
-      ...prefetchDefaults(),
-      ...options.kafka,
-      // Offsets are stored after the handler: the point of at-least-once.
-      'enable.auto.offset.store': false,
-    };
     try {
-      this.native = new (native().NativeConsumer)(flattenConfig(kafka), this.sink);
+      this.native = new (native().NativeConsumer)(flattenConfig(consumerConfig(options.kafka)), this.sink);
     } catch (e) {
       throw this.streams.clean(e);
     }
     this.name = options.name ?? this.native.name();
+    this.group = groupId;
     const maxPollMs = Number(options.kafka['max.poll.interval.ms'] ?? 300000);
     this.maxPoll = new MaxPollInterval(maxPollMs, {
       native: this.native, streams: this.streams, isOpen: () => this.state === 'open', running: () => this.runner.running,
@@ -117,7 +112,7 @@ export class Consumer {
     this.offsets = new OffsetStore(this.native);
     this.runner = new PartitionRunner({
       native: this.native, streams: this.streams, offsets: this.offsets, partitions: this.partitions, autoCommit: this.autoCommit,
-      isOpen: () => this.state === 'open',
+      name: this.name, group: groupId, isOpen: () => this.state === 'open',
     });
     this.native.attach(this.poller.native);
     this.native.credit(this.maxInFlight);
@@ -231,6 +226,11 @@ export class Consumer {
    * `timeoutMs` (default 30000; `Infinity`: no limit): a consumer that never joined its group gets no answer.
    */
   commit(options: CommitOptions = {}): Promise<void> {
+    if (traced(commitChannel)) return traceCommit(this.name, this.group, options?.offsets, () => this.commitNow(options));
+    return this.commitNow(options);
+  }
+
+  private commitNow(options: CommitOptions): Promise<void> {
     if (this.state === 'closed') return Promise.reject(this.closedError());
     let timeoutMs: number;
     try {

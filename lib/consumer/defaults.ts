@@ -1,5 +1,6 @@
 // The consumer's librdkafka defaults that differ from librdkafka's own, chosen by the linked version: each
 // works around a fact of older librdkafka measured on Debian's 2.0.2 (docs/consumer.md).
+import type { KafkaConfig } from '../config/kafka-config';
 import { librdkafkaVersion } from '../native/binding';
 
 function atLeast(major: number, minor: number): boolean {
@@ -27,4 +28,17 @@ export function prefetchDefaults(): Record<string, number> {
  */
 export function defaultStrategy(): string {
   return atLeast(2, 3) ? 'cooperative-sticky' : 'range,roundrobin';
+}
+
+/** The configuration a consumer is created with: these defaults under the user's settings, and offsets stored
+ * by us after each handler (`enable.auto.offset.store` false: the point of at-least-once). */
+export function consumerConfig(kafka: KafkaConfig): KafkaConfig {
+  // KIP-848 (group.protocol consumer) has the broker assign partitions: the strategy must be left unset.
+  const classic = String(kafka['group.protocol'] ?? 'classic') === 'classic';
+  return {
+    ...(classic ? { 'partition.assignment.strategy': defaultStrategy() } : {}),
+    ...prefetchDefaults(),
+    ...kafka,
+    'enable.auto.offset.store': false,
+  };
 }

@@ -1,6 +1,7 @@
 import type { ClientStreams } from '../client/client-streams';
 import { KafkaFdError } from '../errors/kafka-fd.error';
 import type { NativeConsumer } from '../native/binding';
+import { processChannel, traceProcess, traced } from '../diagnostics/channels';
 import { startTimer } from '../util/timeout';
 import { checkTopicPartition, nativeError, offsetColumns } from './messages';
 import type { OffsetStore } from './offset-store';
@@ -22,6 +23,9 @@ export interface RunnerHost {
   partitions: ReadonlyMap<string, PartitionState>;
   /** `enable.auto.commit`: a move stores the new position for the next auto-commit. */
   autoCommit: boolean;
+  /** The consumer's name and group, for the `nestjs-kafka-fd:process` channel. */
+  name: string;
+  group: string;
   isOpen(): boolean;
 }
 
@@ -173,7 +177,12 @@ export class PartitionRunner {
         const epoch = p.epoch;
         p.since = Date.now();
         try {
-          if (eachBatch) await eachBatch({ topic: p.topic, partition: p.partition, messages });
+          if (traced(processChannel)) {
+            const { name, group } = this.host;
+            await traceProcess(name, group, p.topic, p.partition, messages, eachBatch
+              ? () => eachBatch({ topic: p.topic, partition: p.partition, messages })
+              : () => eachMessage!(messages[0]));
+          } else if (eachBatch) await eachBatch({ topic: p.topic, partition: p.partition, messages });
           else await eachMessage!(messages[0]);
         } catch (e) {
           // An aborted transaction's partition goes back to its uncommitted input; one moved by a seek while

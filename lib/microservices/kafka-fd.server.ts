@@ -6,6 +6,7 @@ import { NO_EVENT_HANDLER, NO_MESSAGE_HANDLER } from '@nestjs/microservices/cons
 import { KafkaRequestDeserializer } from '@nestjs/microservices/deserializers/kafka-request.deserializer';
 import { KafkaRequestSerializer } from '@nestjs/microservices/serializers/kafka-request.serializer';
 import { Consumer } from '../consumer/consumer';
+import { annotateProcess } from '../diagnostics/channels';
 import type { ConsumedMessage } from '../consumer/types';
 import { KafkaFdError } from '../errors/kafka-fd.error';
 import { Producer } from '../producer/producer';
@@ -191,6 +192,7 @@ export class KafkaFdServer extends Server<Record<string, never>, KafkaFdStatus> 
     // Nest's deserializers answer synchronously; a custom one may return a promise.
     const deserialized = this.deserializer.deserialize(rawMessage, { channel: m.topic });
     const packet = deserialized instanceof Promise ? await deserialized : deserialized;
+    annotateProcess(m, typeof packet.pattern === 'string' ? packet.pattern : JSON.stringify(packet.pattern), correlationId);
     const context = new KafkaFdContext([
       rawMessage as never, m.partition, m.topic, this.consumer as never, () => Promise.resolve(), this.producer as never,
     ]);

@@ -16,6 +16,7 @@ import {
 } from './types';
 import { Transaction, TransactionOptions, Transactions } from './transactions';
 import { producerDefaults } from './defaults';
+import { produceChannel, traceProduce, traced } from '../diagnostics/channels';
 import { MessageChecker, headersForAddon, withAddonHeaders } from './validate';
 
 function nextTurn(): Promise<void> {
@@ -143,6 +144,11 @@ export class Producer {
    * a {@link KafkaFdError} when it fails (bad input, closed producer, delivery failure).
    */
   produce(message: Message): Promise<DeliveryReport> {
+    if (traced(produceChannel)) return traceProduce(this.name, [message], false, (ms) => this.produceOne(ms[0]));
+    return this.produceOne(message);
+  }
+
+  private produceOne(message: Message): Promise<DeliveryReport> {
     const refused = this.refuse(message);
     if (refused) return Promise.reject(refused);
     const id = this.nextId++;
@@ -165,6 +171,11 @@ export class Producer {
    * `queueFull: 'error'`.
    */
   produceAsync(message: Message): void {
+    if (traced(produceChannel)) return traceProduce(this.name, [message], true, (ms) => this.produceAsyncOne(ms[0]));
+    this.produceAsyncOne(message);
+  }
+
+  private produceAsyncOne(message: Message): void {
     const refused = this.refuse(message);
     if (refused) throw refused;
     const id = this.nextId++;
@@ -189,6 +200,11 @@ export class Producer {
    * anywhere in the batch rejects the whole batch before anything is sent.
    */
   produceMany(messages: readonly Message[]): Promise<BatchReport> {
+    if (traced(produceChannel) && Array.isArray(messages)) return traceProduce(this.name, messages, false, (ms) => this.produceManyUntraced(ms));
+    return this.produceManyUntraced(messages);
+  }
+
+  private produceManyUntraced(messages: readonly Message[]): Promise<BatchReport> {
     const refused = this.refuseBatch(messages);
     if (refused) return Promise.reject(refused);
     if (messages.length === 0) return Promise.resolve({ delivered: 0 });
@@ -206,6 +222,11 @@ export class Producer {
    * {@link produceAsync}; on a full queue with `queueFull: 'error'` the messages before the refused one
    * were accepted and the error's `accepted` property says how many. */
   produceManyAsync(messages: readonly Message[]): void {
+    if (traced(produceChannel) && Array.isArray(messages)) return traceProduce(this.name, messages, true, (ms) => this.produceManyAsyncUntraced(ms));
+    this.produceManyAsyncUntraced(messages);
+  }
+
+  private produceManyAsyncUntraced(messages: readonly Message[]): void {
     const refused = this.refuseBatch(messages);
     if (refused) throw refused;
     const refusedAt = this.sendBatch(messages, undefined);

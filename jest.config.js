@@ -27,7 +27,7 @@ module.exports = {
         '<rootDir>/test/nest/**/*.spec.ts', '<rootDir>/test/e2e/nest-app.e2e.spec.ts', '<rootDir>/test/e2e/nest-consumers.e2e.spec.ts',
         '<rootDir>/test/e2e/microservice.e2e.spec.ts', '<rootDir>/test/e2e/microservice-modes.e2e.spec.ts',
         '<rootDir>/test/e2e/microservice-parity.e2e.spec.ts', '<rootDir>/test/e2e/microservice-shutdown.e2e.spec.ts',
-        '<rootDir>/test/integration/diagnostics.mock.spec.ts',
+        '<rootDir>/test/integration/diagnostics.mock.spec.ts', '<rootDir>/test/integration/prometheus.mock.spec.ts',
       ],
       moduleNameMapper: {
         '^@nestjs/(common|core|testing|platform-express|terminus|microservices)(/.*)?$': '<rootDir>/test/nest12/node_modules/@nestjs/$1$2',

@@ -193,6 +193,11 @@ export class KafkaFdRegistry implements BeforeApplicationShutdown, OnApplication
     return poller;
   }
 
+  /** The pollers this module's clients use: its dedicated ones and the environment's global poller. */
+  allPollers(): Poller[] {
+    return [...this.pollers.values(), Poller.global()];
+  }
+
   /** Every producer created so far, by name. */
   all(): ReadonlyMap<string, Producer> {
     return this.producers;

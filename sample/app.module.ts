@@ -3,6 +3,7 @@ import { KafkaFdModule } from '../lib';
 import { BillingModule } from './billing/billing.module';
 import { BROKERS, Brokers } from './brokers';
 import { MonitorService } from './monitor/monitor.service';
+import { ObservabilityModule } from './observability/observability.module';
 import { OrdersModule } from './orders/orders.module';
 import { PaymentsModule } from './payments/payments.module';
 import { ShippingModule } from './shipping/shipping.module';
@@ -30,6 +31,7 @@ export class AppModule {
         PaymentsModule,
         BillingModule,
         ShippingModule.with(brokers),
+        ObservabilityModule,
       ],
       providers: [MonitorService],
     };

@@ -4,8 +4,11 @@ import { NestFactory } from '@nestjs/core';
 import { KafkaFdServer } from '../lib/microservices';
 import { AppModule } from './app.module';
 import { resolveBrokers } from './brokers';
+import { startTracing } from './observability/tracing';
 
 async function bootstrap(): Promise<void> {
+  // OpenTelemetry spans for every produce, handler and commit, a trace carried across Kafka in the headers.
+  startTracing();
   const brokers = resolveBrokers();
   const app = await NestFactory.create(AppModule.with(brokers));
   // SIGTERM/SIGINT run the shutdown hooks: producers flush, then close; no accepted message is lost.
@@ -28,6 +31,7 @@ async function bootstrap(): Promise<void> {
   log.log(`listening on http://127.0.0.1:${port}`);
   log.log(`send an order: curl -s -X POST http://127.0.0.1:${port}/orders -H 'content-type: application/json' -d '{"id":"o-1","total":42}'`);
   log.log(`ask shipping for a quote (Kafka request-reply): curl -s 'http://127.0.0.1:${port}/shipping/quote?total=42'`);
+  log.log(`Kafka metrics for Prometheus: curl -s http://127.0.0.1:${port}/metrics`);
   log.log('stop with Ctrl-C: the consumers finish and commit, then the producers flush and close');
   // The embedded broker goes last, after the producers have closed.
   if (brokers.embedded) {

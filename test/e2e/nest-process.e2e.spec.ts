@@ -62,6 +62,20 @@ describe('Nest processes on the real broker', () => {
       await expect(quote.json()).resolves.toEqual({ cost: 4.9 });
       const bad = await fetch(`http://127.0.0.1:${port}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
       expect(bad.status).toBe(400);
+      // Observability: one trace from the order's send to the shipping handler's process (OpenTelemetry, ids
+      // carried in the headers); the monitor's count of handled messages (a diagnostics_channel subscriber);
+      // the Prometheus metrics of the producers, consumers and pollers (statistics every second).
+      await waitFor(/trace ([0-9a-f]{8}): send orders[\s\S]*trace \1: process orders/, 10000);
+      await waitFor(/[1-9]\d* handled/, 10000);
+      let metrics = '';
+      const metricsBy = Date.now() + 10000;
+      while (!/rdkafka_txmsgs_total\{handle="[^"]+",type="producer"\} [1-9]/.test(metrics) && Date.now() < metricsBy) {
+        metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(metrics).toMatch(/rdkafka_txmsgs_total\{handle="[^"]+",type="producer"\} [1-9]/);
+      expect(metrics).toMatch(/kafka_fd_poller_wakeups_total\{poller="critical"\} \d+/);
+      expect(metrics).toMatch(/rdkafka_cgrp_assignment_size\{handle="[^"]+",type="consumer"\} \d+/);
     } finally {
       // Already gone (it failed): the error above says why; do not hide it behind ESRCH.
       if (!gone) process.kill(-child.pid!, 'SIGTERM');

@@ -1,7 +1,11 @@
 // npm run bench:produce-path — the cost of one produceAsync() call on the JS thread, broker-free: the
 // producer points at a closed port with a queue large enough to hold everything, so only our JS, the N-API
 // call and librdkafka's enqueue are timed. Median of 7 loops of 200,000 calls. Compare builds with it.
-import { Producer } from '../lib/core';
+// BENCH_TRACED=1: with a subscriber (doing nothing) on the nestjs-kafka-fd:produce tracing channel.
+import diagnostics_channel from 'node:diagnostics_channel';
+import { Producer, TRACING_CHANNELS } from '../lib/core';
+
+if (process.env.BENCH_TRACED) diagnostics_channel.tracingChannel(TRACING_CHANNELS.produce).subscribe({ start() {}, end() {}, asyncStart() {}, asyncEnd() {}, error() {} });
 
 const p = new Producer({
   kafka: { 'bootstrap.servers': '127.0.0.1:1', 'queue.buffering.max.messages': 2000000, 'message.timeout.ms': 300000 },
@@ -16,5 +20,5 @@ for (let r = 0; r < 7; r++) {
   res.push(Number(process.hrtime.bigint() - t0) / 200000);
 }
 res.sort((a, b) => a - b);
-console.log(`ns per produceAsync(): median ${res[3].toFixed(0)}, min ${res[0].toFixed(0)} (7 x 200,000 calls)`);
+console.log(`ns per produceAsync()${process.env.BENCH_TRACED ? ', traced' : ''}: median ${res[3].toFixed(0)}, min ${res[0].toFixed(0)} (7 x 200,000 calls)`);
 void p.close({ timeoutMs: 0 }).then(() => process.exit(0));

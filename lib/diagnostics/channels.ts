@@ -44,6 +44,9 @@ export interface ProcessTraceContext {
   offset: number;
   /** How many messages the handler got (1 for `eachMessage`). */
   messageCount: number;
+  /** The first message's key and headers (the only message's, for `eachMessage`). */
+  key: ConsumedMessage['key'];
+  headers: ConsumedMessage['headers'];
   /** The messages handed to the handler (their `headers` carry a producer's trace context, if any). */
   messages: readonly ConsumedMessage[];
   /** Set by the Nest transport for the handler it routes to: the pattern, and a request's correlation id. */
@@ -126,7 +129,10 @@ export function setProcessScope(scope: typeof processScope): typeof processScope
 export function traceProcess(
   clientId: string, group: string, topic: string, partition: number, messages: readonly ConsumedMessage[], run: () => unknown,
 ): Promise<unknown> {
-  const context: ProcessTraceContext = { clientId, group, topic, partition, offset: messages[0].offset, messageCount: messages.length, messages };
+  const first = messages[0];
+  const context: ProcessTraceContext = {
+    clientId, group, topic, partition, offset: first.offset, messageCount: messages.length, key: first.key, headers: first.headers, messages,
+  };
   for (const m of messages) processing.set(m, context);
   return processChannel.tracePromise(async () => (processScope ? processScope(context, run) : run()), context);
 }

@@ -103,7 +103,7 @@ describe('tracing channels (diagnostics_channel) on the mock cluster', () => {
 
   it('process: each handler call, with its messages, group and offset; a throwing handler publishes error; commit is traced', async () => {
     const p = producers.add(new Producer({ kafka: { 'bootstrap.servers': mock.bootstrapServers } }));
-    await p.produceMany(Array.from({ length: 3 }, (_, i) => ({ topic: 'd3', value: `m${i}` })));
+    await p.produceMany(Array.from({ length: 3 }, (_, i) => ({ topic: 'd3', key: `k${i}`, value: `m${i}`, headers: { h: `${i}` } })));
     const process = record<ProcessTraceContext>(TRACING_CHANNELS.process);
     const commits = record<CommitTraceContext>(TRACING_CHANNELS.commit);
     try {
@@ -122,6 +122,8 @@ describe('tracing channels (diagnostics_channel) on the mock cluster', () => {
       expect(starts.map((ctx) => ctx.offset)).toEqual([0, 1, 2]);
       expect(starts[0]).toMatchObject({ clientId: c.name, group: c.group, topic: 'd3', partition: 0, messageCount: 1 });
       expect(String(starts[0].messages[0].value)).toBe('m0');
+      expect(String(starts[0].key)).toBe('k0');
+      expect(String(starts[0].headers.h)).toBe('0');
       const failed = process.events.filter(([e]) => e === 'error');
       expect(failed).toHaveLength(1);
       expect((failed[0][1].error as Error).message).toBe('the third fails');

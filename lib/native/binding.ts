@@ -57,7 +57,6 @@ export interface NativeProducer extends NativeClient {
     timestamp: number | undefined, id: number): number;
   /** Stops at the first message refused: librdkafka's code in `err`, or the addon's own error in `refused`
    * (malformed input); never throws half-way. */
-  produceBatch(messages: readonly object[], firstId: number): [accepted: number, err: number, refused?: unknown];
   outqLen(): number;
   /** A transaction call on the threadpool (`constants.txn`). */
   txn(op: number, timeoutMs: number): Promise<void>;

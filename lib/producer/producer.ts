@@ -17,7 +17,7 @@ import {
 import { Transaction, TransactionOptions, Transactions } from './transactions';
 import { producerDefaults } from './defaults';
 import { produceChannel, traceProduce, traced } from '../diagnostics/channels';
-import { MessageChecker, headersForAddon, withAddonHeaders } from './validate';
+import { MessageChecker, headersForAddon } from './validate';
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -195,7 +195,7 @@ export class Producer {
   }
 
   /**
-   * Produces a batch in one native call. Resolves once every message is acknowledged; rejects with the
+   * Produces a batch with one promise. Resolves once every message is acknowledged; rejects with the
    * first failure (its `failed` count says how many failed) once every message has a report. Bad input
    * anywhere in the batch rejects the whole batch before anything is sent.
    */
@@ -218,7 +218,7 @@ export class Producer {
     return promise;
   }
 
-  /** Produces a batch in one native call, without a promise; reports appear on `acks$`. Throws like
+  /** Produces a batch without a promise; reports appear on `acks$`. Throws like
    * {@link produceAsync}; on a full queue with `queueFull: 'error'` the messages before the refused one
    * were accepted and the error's `accepted` property says how many. */
   produceManyAsync(messages: readonly Message[]): void {
@@ -355,7 +355,7 @@ export class Producer {
   }
 
   /**
-   * Sends a batch natively in one call. Returns nothing when every message was accepted or waits for room,
+   * Sends a batch into librdkafka. Returns nothing when every message was accepted or waits for room,
    * else the error of the first refused message, whose `accepted` says how many went before it.
    */
   private sendBatch(messages: readonly Message[], record: BatchRecord | undefined): (KafkaFdError & { accepted: number }) | undefined {
@@ -364,14 +364,28 @@ export class Producer {
     for (let i = 0; i < messages.length; i++) this.deliveries.expect(firstId + i, messages[i].topic, record);
     let start = 0;
     if (this.backlog.length === 0) {
-      // The addon never throws half-way: it says how many it took, and why it stopped.
-      const [accepted, err, refused] = this.native.produceBatch(withAddonHeaders(messages), firstId);
-      this.inFlight += accepted;
+      // One native call per message, from a JS loop: V8 reads each message's fields with its inline caches
+      // and hands them over as arguments, where the addon reading them itself (napi_get_property, six per
+      // message) cost more than the calls (broker-free: 616-643 against 786-830 ns per message, tmp script).
+      let accepted = 0;
+      let err = 0;
+      let refused: unknown;
+      try {
+        for (; accepted < messages.length; accepted++) {
+          err = this.produceNative(messages[accepted], firstId + accepted);
+          if (err !== 0) break;
+        }
+      } catch (e) {
+        // The addon's own checks (a second line behind MessageChecker) refused this one.
+        refused = e;
+      }
       start = accepted;
-      if (refused || (err !== 0 && !(err === errorCode('ERR__QUEUE_FULL') && this.queueFull === 'wait'))) {
+      if (refused !== undefined || (err !== 0 && !(err === errorCode('ERR__QUEUE_FULL') && this.queueFull === 'wait'))) {
         for (let i = accepted; i < messages.length; i++) this.deliveries.forget(firstId + i);
-        const error = refused instanceof KafkaFdError
-          ? new KafkaFdError(`message ${accepted} of the batch: ${refused.message}`, { code: refused.code })
+        const error = refused !== undefined
+          ? new KafkaFdError(`message ${accepted} of the batch: ${(refused as Error)?.message ?? String(refused)}`, {
+            code: refused instanceof KafkaFdError ? refused.code : 'ERR__INVALID_ARG', cause: refused,
+          })
           : deliveryError(err, messages[accepted].topic);
         return Object.assign(error, { accepted });
       }

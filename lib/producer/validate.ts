@@ -126,18 +126,6 @@ export function headersForAddon(h: unknown): unknown {
   return pairs;
 }
 
-/** A batch as the addon reads it: the same array unless a message has Map headers (then copies of those). */
-export function withAddonHeaders<T extends { headers?: unknown }>(messages: readonly T[]): readonly T[] {
-  let out: T[] | undefined;
-  for (let i = 0; i < messages.length; i++) {
-    const h = messages[i].headers;
-    if (!(h instanceof Map)) continue;
-    out ??= messages.slice();
-    out[i] = { ...messages[i], headers: headersForAddon(h) };
-  }
-  return out ?? messages;
-}
-
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';

@@ -20,10 +20,6 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : state_(std::make_shared<EnvS
   consumer_ctor = Napi::Persistent(Consumer::Init(env));
   poller_ctor = Napi::Persistent(Poller::Init(env));
   mock_cluster_ctor = Napi::Persistent(MockCluster::Init(env));
-  Napi::Array keys = Napi::Array::New(env, kMessageKeys);
-  const char* names[kMessageKeys] = {"topic", "partition", "value", "key", "headers", "timestamp"};
-  for (uint32_t i = 0; i < kMessageKeys; i++) keys.Set(i, Napi::String::New(env, names[i]));
-  message_keys = Napi::Persistent(keys);
   DefineAddon(exports, {
                            InstanceValue("NativeProducer", producer_ctor.Value()),
                            InstanceValue("NativeConsumer", consumer_ctor.Value()),

@@ -38,11 +38,6 @@ class Addon : public Napi::Addon<Addon> {
   Napi::FunctionReference consumer_ctor;
   Napi::FunctionReference poller_ctor;
   Napi::FunctionReference mock_cluster_ctor;
-  // The property names a batch's messages are read by (MessageKey order), made once: napi_get_named_property
-  // creates (and internalizes) a string from C text on every call, six times per message of a batch. An array
-  // holds them: N-API 8 references only objects.
-  enum MessageKey { kTopic, kPartition, kValue, kKey, kHeaders, kTimestamp, kMessageKeys };
-  Napi::Reference<Napi::Array> message_keys;
 
  private:
   Napi::Value SetErrorClass(const Napi::CallbackInfo& info);

@@ -35,7 +35,6 @@ T* TypedArrayData(Napi::Object sink, const char* key, size_t* length) {
 Napi::Function Producer::Init(Napi::Env env) {
   std::vector<Method> methods = ClientMethods();
   methods.push_back(InstanceMethod("produce", &Producer::Produce));
-  methods.push_back(InstanceMethod("produceBatch", &Producer::ProduceBatch));
   methods.push_back(InstanceMethod("outqLen", &Producer::OutqLen));
   methods.push_back(InstanceMethod("txn", &Producer::Txn));
   return DefineClass(env, "NativeProducer", methods);
@@ -193,64 +192,6 @@ Napi::Value Producer::Produce(const Napi::CallbackInfo& info) {
   if (poller_ && err == RD_KAFKA_RESP_ERR_NO_ERROR) AfterProduce();
   KeepAliveIf(in_flight_ > 0);
   return Napi::Number::New(env, err);
-}
-
-// produceBatch(messages, firstId) -> [accepted, err, error?]. Stops at the first message librdkafka
-// refuses (err) or that is malformed (error: the KafkaFdError; err is then ERR__INVALID_ARG); never
-// throws half-way, so the caller always learns exactly how many were taken. Ids are firstId, firstId + 1,
-// ... (0: nobody waits).
-Napi::Value Producer::ProduceBatch(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Array result = Napi::Array::New(env, 3);
-  if (Stopped()) {
-    result.Set(0u, 0.0);
-    result.Set(1u, static_cast<double>(RD_KAFKA_RESP_ERR__STATE));
-    return result;
-  }
-  if (!info[0].IsArray()) throw KafkaError(env, "ERR__INVALID_ARG", "produceBatch takes an array of messages");
-  Napi::Array messages = info[0].As<Napi::Array>();
-  double first_id = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : 0;
-  uint32_t count = messages.Length();
-  uint32_t accepted = 0;
-  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
-  Napi::Array keys = env.GetInstanceData<Addon>()->message_keys.Value();
-  Napi::Value k_topic = keys.Get(Addon::kTopic), k_partition = keys.Get(Addon::kPartition), k_value = keys.Get(Addon::kValue),
-              k_key = keys.Get(Addon::kKey), k_headers = keys.Get(Addon::kHeaders), k_timestamp = keys.Get(Addon::kTimestamp);
-  while (accepted < count && err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    // One scope per 64 messages: a batch of 100,000 must not pile up 100,000 sets of handles, and a scope per
-    // message cost more than the message's own property reads.
-    Napi::HandleScope scope(env);
-    const uint32_t end = std::min<uint32_t>(count, accepted + 64);
-    for (; accepted < end; accepted++) {
-      try {
-        Napi::Value item = messages.Get(accepted);
-        if (!item.IsObject()) throw KafkaError(env, "ERR__INVALID_ARG", "a message must be an object");
-        Napi::Object m = item.As<Napi::Object>();
-        Napi::Value p = m.Get(k_partition);
-        Napi::Value ts = m.Get(k_timestamp);
-        int64_t timestamp = 0;
-        if (ts.IsNumber()) timestamp = ts.As<Napi::Number>().Int64Value();
-        else if (ts.IsDate()) timestamp = static_cast<int64_t>(ts.As<Napi::Date>().ValueOf());
-        err = ProduceOne(env, m.Get(k_topic), p.IsNumber() ? p.As<Napi::Number>().Int32Value() : RD_KAFKA_PARTITION_UA,
-                         m.Get(k_value), m.Get(k_key), m.Get(k_headers), timestamp,
-                         first_id == 0 ? 0 : first_id + accepted);
-      } catch (const Napi::Error& e) {
-        // Messages before this one are in librdkafka: say so, with the reason, instead of unwinding past
-        // them (their count would be lost and their reports would arrive for nobody).
-        KeepAliveIf(in_flight_ > 0);
-        result.Set(0u, static_cast<double>(accepted));
-        result.Set(1u, static_cast<double>(RD_KAFKA_RESP_ERR__INVALID_ARG));
-        result.Set(2u, e.Value());
-        return result;
-      }
-      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) break;
-      if (poller_) AfterProduce();
-    }
-  }
-  KeepAliveIf(in_flight_ > 0);
-  result.Set(0u, static_cast<double>(accepted));
-  result.Set(1u, static_cast<double>(err));
-  return result;
 }
 
 Napi::Value Producer::OutqLen(const Napi::CallbackInfo& info) {

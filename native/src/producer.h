@@ -36,7 +36,6 @@ class Producer : public ClientWrap<Producer> {
 
  private:
   Napi::Value Produce(const Napi::CallbackInfo& info);
-  Napi::Value ProduceBatch(const Napi::CallbackInfo& info);
   Napi::Value OutqLen(const Napi::CallbackInfo& info);
   Napi::Value Txn(const Napi::CallbackInfo& info);  // (op: TxnOp, timeoutMs)
 

@@ -20,6 +20,8 @@ export interface BenchClient {
   send(i: number, count: number, value: Buffer, onAcked: OnAcked): void | Promise<void>;
   close(): Promise<void>;
   librdkafka?: string;
+  /** Ours in fd mode: the global poller's metrics (the paced scenario reports what its passes cost). */
+  pollerMetrics?(): import('../lib/core').PollerMetrics;
 }
 
 type Factory = (brokers: string, topic: string) => BenchClient;
@@ -78,6 +80,7 @@ function ours(mode: 'fd' | 'thread', api: 'produce' | 'produceAsync' | 'produceM
     let onReport: OnAcked | undefined;
     return {
       librdkafka: core.librdkafkaVersion(),
+      pollerMetrics: mode === 'fd' ? () => core.Poller.global().metrics() : undefined,
       async connect(n) {
         ps = Array.from({ length: n }, () => new core.Producer({ kafka: { 'bootstrap.servers': brokers, acks: 'all' }, polling: { mode } }));
         await Promise.all(ps.map((p) => p.produce({ topic, value: 'warm-up' })));

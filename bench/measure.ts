@@ -82,10 +82,15 @@ async function stream(c: BenchClient, job: Job, probeFs: boolean): Promise<Recor
 
   const perProducer = Math.floor(total / n);
   let sent = 0;
+  // The loop turn's two parts, apart: this benchmark's own sending (a round over the producers) and, for ours
+  // in fd mode, the poller's passes (serve and dispatch) from its metrics.
+  const rounds = createHistogram();
+  const poller0 = c.pollerMetrics?.();
   const cpu0 = process.cpuUsage();
   const t0 = nowMs();
   for (let offset = 0; offset < perProducer; offset += chunk) {
     const k = Math.min(chunk, perProducer - offset);
+    const r0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
       const room = window ? until(sent + k - window) : undefined;
       if (room) await room;
@@ -93,11 +98,21 @@ async function stream(c: BenchClient, job: Job, probeFs: boolean): Promise<Recor
       if (handed) await handed;
       sent += k;
     }
+    rounds.record(Math.max(1, Number(process.hrtime.bigint() - r0)));
     await new Promise(setImmediate);
   }
   await until(sent);
   const elapsed = nowMs() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const poller1 = c.pollerMetrics?.();
+  const passes: Record<string, number> = poller0 && poller1 ? {
+    sendRoundP99Ms: ms(rounds.percentile(99)),
+    sendRoundMaxMs: ms(rounds.max),
+    pollerPasses: poller1.passes - poller0.passes,
+    pollerMsPerPass: (poller1.serveMs + poller1.dispatchMs - poller0.serveMs - poller0.dispatchMs) / Math.max(1, poller1.passes - poller0.passes),
+    pollerPassMaxMs: poller1.passMaxMs,
+    pollerOverBudget: poller1.overBudget - poller0.overBudget,
+  } : { sendRoundP99Ms: ms(rounds.percentile(99)), sendRoundMaxMs: ms(rounds.max) };
   probing = false;
   eld.disable();
   const pct = (h: RecordableHistogram, p: number): number => h.percentile(p);
@@ -110,6 +125,7 @@ async function stream(c: BenchClient, job: Job, probeFs: boolean): Promise<Recor
     latencyMaxMs: latency.max / 1000,
     eldP99Ms: ms(eld.percentile(99)),
     eldMaxMs: ms(eld.max),
+    ...passes,
     ...(probeFs ? { statP99Ms: ms(pct(stat, 99)), stats: stat.count } : {}),
   };
 }

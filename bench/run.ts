@@ -43,7 +43,8 @@ const resting = ['kafka-fd fd produce()', 'kafka-fd thread produce()'];
 const PLAN: Record<Job['scenario'], { producers: number[]; clients: string[]; job: Partial<Job> }> = {
   seed: { producers: [1, 2, 5, 10, 25], clients: [...Object.keys(CLIENTS), CEILING, ...atPeer([...oursFd, CEILING])], job: { messages: 1000, rounds: 5 } },
   sustained: { producers: [1, 25], clients: [...Object.keys(CLIENTS), ...atPeer(oursFd)], job: { total: 200000, chunk: 100, window: 10000 } },
-  paced: { producers: [25], clients: [...Object.keys(CLIENTS), ...atPeer(oursFd)], job: { total: 250000, chunk: 100 } },
+  // BENCH_PACED_CHUNK: messages per producer per turn (100): a smaller one shows the sending loop's own share of the loop delay.
+  paced: { producers: [25], clients: [...Object.keys(CLIENTS), ...atPeer(oursFd)], job: { total: 250000, chunk: Number(process.env.BENCH_PACED_CHUNK ?? 100) } },
   idle: { producers: [25], clients: [...resting, ...peers, ...atPeer(resting)], job: { seconds: 10 } },
   memory: { producers: [1, 25], clients: [...resting, ...peers, ...atPeer(resting)], job: {} },
   transactions: { producers: [1, 10], clients: resting, job: { transactions: 20, size: 100 } },

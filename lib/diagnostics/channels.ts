@@ -5,6 +5,7 @@
 import diagnostics_channel from 'node:diagnostics_channel';
 import type { ConsumedMessage } from '../consumer/types';
 import type { BatchReport, DeliveryReport, Message, MessageHeaders } from '../producer/types';
+import { headerPairs } from '../producer/validate';
 
 /** What `nestjs-kafka-fd:produce` carries, from the call to the broker's acknowledgement. */
 export interface ProduceTraceContext {
@@ -156,13 +157,7 @@ export function traceCommit(clientId: string, group: string, offsets: CommitTrac
  * `nestjs-kafka-fd:produce` that add a trace context: `m.headers = withHeader(m.headers, 'traceparent', tp)`.
  */
 export function withHeader(headers: MessageHeaders | undefined, name: string, value: string | Buffer): Array<[string, string | Buffer | null]> {
-  const pairs: Array<[string, string | Buffer | null]> = [];
-  const add = (n: string, v: unknown): void => {
-    for (const one of Array.isArray(v) ? v : [v]) pairs.push([n, one as string | Buffer | null]);
-  };
-  if (Array.isArray(headers)) for (const [n, v] of headers) pairs.push([n, v]);
-  else if (headers instanceof Map) for (const [n, v] of headers) add(n, v);
-  else if (headers) for (const n of Object.keys(headers)) add(n, headers[n]);
+  const pairs = headerPairs(headers) as Array<[string, string | Buffer | null]>;
   pairs.push([name, value]);
   return pairs;
 }

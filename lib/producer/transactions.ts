@@ -69,7 +69,10 @@ export class Transactions {
       produceMany: (ms) => producer.produceMany(ms),
       produceManyAsync: (ms) => producer.produceManyAsync(ms),
       sendOffsets: (consumer, offsets) => this.addOffsets(consumer, offsets),
-      sendConsumed: (consumer, messages) => this.addOffsets(consumer, nextOffsets(messages), firstOffsets(messages)),
+      sendConsumed: (consumer, messages) => {
+        const { next, first } = consumedRange(messages);
+        this.addOffsets(consumer, next, first);
+      },
     };
   }
 
@@ -240,26 +243,26 @@ export class Transactions {
   }
 }
 
-/** Per partition, the lowest offset of these messages (nextOffsets checked them). */
-function firstOffsets(messages: readonly ConsumedMessage[]): TopicPartitionOffset[] {
-  const first = new Map<string, TopicPartitionOffset>();
-  for (const m of messages) {
-    const key = `${m.partition}:${m.topic}`;
-    const known = first.get(key);
-    if (!known || m.offset < (known.offset as number)) first.set(key, { topic: m.topic, partition: m.partition, offset: m.offset });
-  }
-  return [...first.values()];
-}
-
-/** The positions after these messages: per partition, the highest offset + 1. */
-function nextOffsets(messages: readonly ConsumedMessage[]): TopicPartitionOffset[] {
+/**
+ * Per partition, the position after these messages (the highest offset + 1) and their first offset (a
+ * pending rewind checks it), in one pass.
+ */
+function consumedRange(messages: readonly ConsumedMessage[]): { next: TopicPartitionOffset[]; first: TopicPartitionOffset[] } {
   if (!Array.isArray(messages)) throw new KafkaFdError('sendConsumed takes an array of consumed messages', { code: 'ERR__INVALID_ARG' });
-  const next = new Map<string, TopicPartitionOffset>();
+  const ranges = new Map<string, { topic: string; partition: number; first: number; last: number }>();
   for (const m of messages) {
-    const key = `${m?.partition}:${m?.topic}`;
-    const at = (next.get(key)?.offset as number | undefined) ?? -1;
-    if (typeof m?.offset === 'number' && m.offset + 1 > at) next.set(key, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
-    else if (typeof m?.offset !== 'number') throw new KafkaFdError('sendConsumed takes consumed messages ({ topic, partition, offset })', { code: 'ERR__INVALID_ARG' });
+    if (typeof m?.offset !== 'number') throw new KafkaFdError('sendConsumed takes consumed messages ({ topic, partition, offset })', { code: 'ERR__INVALID_ARG' });
+    const key = `${m.partition}:${m.topic}`;
+    const r = ranges.get(key);
+    if (!r) ranges.set(key, { topic: m.topic, partition: m.partition, first: m.offset, last: m.offset });
+    else {
+      r.first = Math.min(r.first, m.offset);
+      r.last = Math.max(r.last, m.offset);
+    }
   }
-  return [...next.values()];
+  const all = [...ranges.values()];
+  return {
+    next: all.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.last + 1 })),
+    first: all.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.first })),
+  };
 }

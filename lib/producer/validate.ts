@@ -115,15 +115,22 @@ function checkHeaderValue(name: string, value: unknown): KafkaFdError | undefine
   return undefined;
 }
 
-/** Headers as the addon reads them: a Map becomes [name, value] pairs (an array value repeats the name). */
-export function headersForAddon(h: unknown): unknown {
-  if (!(h instanceof Map)) return h;
+/** Headers of any accepted shape (a record, a Map, pairs) as [name, value] pairs in order; an array value
+ * repeats the name. */
+export function headerPairs(h: unknown): Array<[string, unknown]> {
+  if (Array.isArray(h)) return h.slice() as Array<[string, unknown]>;
   const pairs: Array<[string, unknown]> = [];
-  for (const [name, value] of h as Map<string, unknown>) {
+  const entries = h instanceof Map ? (h as Map<string, unknown>) : Object.entries((h ?? {}) as Record<string, unknown>);
+  for (const [name, value] of entries) {
     if (Array.isArray(value)) for (const v of value) pairs.push([name, v]);
     else pairs.push([name, value]);
   }
   return pairs;
+}
+
+/** Headers as the addon reads them: a Map becomes [name, value] pairs, the other shapes go as they are. */
+export function headersForAddon(h: unknown): unknown {
+  return h instanceof Map ? headerPairs(h) : h;
 }
 
 function describe(v: unknown): string {

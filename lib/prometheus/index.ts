@@ -97,39 +97,36 @@ export class KafkaFdPrometheus {
       return [...this.latest.values()];
     };
     const base = (s: KafkaStats): Labels => ({ handle: s.name, type: s.type });
-    // Each metric is computed at scrape time from the last statistics: reset, then set what exists now.
-    const gauge = (name: string, help: string, labelNames: string[], fill: (set: (labels: Labels, v: number | undefined) => void) => void): void => {
+    type Fill = (set: (labels: Labels, v: number | undefined) => void) => void;
+    // Each metric is computed at scrape time from the last statistics: reset, then set what exists now. A
+    // counter holds librdkafka's total as it is (its figures are totals already).
+    const metric = (Kind: typeof Gauge | typeof Counter, name: string, help: string, labelNames: string[], fill: Fill): void => {
       this.metricNames.push(name);
-      new Gauge({
+      new Kind({
         name, help, labelNames, registers,
-        collect() {
+        collect(this: Gauge | Counter) {
           this.reset();
-          fill((labels, v) => v !== undefined && this.set(labels, v));
+          fill((labels, v) => {
+            if (v === undefined) return;
+            if (this instanceof Gauge) this.set(labels, v);
+            else if (v >= 0) this.inc(labels, v);
+          });
         },
       });
     };
-    const counter = (name: string, help: string, labelNames: string[], fill: (set: (labels: Labels, v: number | undefined) => void) => void): void => {
-      this.metricNames.push(name);
-      new Counter({
-        name, help, labelNames, registers,
-        collect() {
-          // librdkafka's figures are totals already: a counter holds the last one.
-          this.reset();
-          fill((labels, v) => v !== undefined && v >= 0 && this.inc(labels, v));
-        },
-      });
-    };
-    const each = (fn: (s: KafkaStats) => void) => (): void => stats().forEach(fn);
+    const gauge = (name: string, help: string, labelNames: string[], fill: Fill): void => metric(Gauge, name, help, labelNames, fill);
+    const counter = (name: string, help: string, labelNames: string[], fill: Fill): void => metric(Counter, name, help, labelNames, fill);
+    const each = (fn: (s: KafkaStats) => void): void => stats().forEach(fn);
 
     gauge('rdkafka_msg_cnt', 'Messages in the producer\'s queues, waiting to be sent or for their delivery report', client,
-      (set) => each((s) => set(base(s), num(s.msg_cnt)))());
-    gauge('rdkafka_msg_size_bytes', 'Bytes of the messages in the producer\'s queues', client, (set) => each((s) => set(base(s), num(s.msg_size)))());
+      (set) => each((s) => set(base(s), num(s.msg_cnt))));
+    gauge('rdkafka_msg_size_bytes', 'Bytes of the messages in the producer\'s queues', client, (set) => each((s) => set(base(s), num(s.msg_size))));
     gauge('rdkafka_replyq', 'Events waiting to be served by the application (delivery reports, logs, statistics)', client,
-      (set) => each((s) => set(base(s), num(s.replyq)))());
-    counter('rdkafka_txmsgs_total', 'Messages sent to brokers', client, (set) => each((s) => set(base(s), num(s.txmsgs)))());
-    counter('rdkafka_txmsg_bytes_total', 'Bytes of messages sent to brokers', client, (set) => each((s) => set(base(s), num(s.txmsg_bytes)))());
-    counter('rdkafka_rxmsgs_total', 'Messages received from brokers', client, (set) => each((s) => set(base(s), num(s.rxmsgs)))());
-    counter('rdkafka_rxmsg_bytes_total', 'Bytes of messages received from brokers', client, (set) => each((s) => set(base(s), num(s.rxmsg_bytes)))());
+      (set) => each((s) => set(base(s), num(s.replyq))));
+    counter('rdkafka_txmsgs_total', 'Messages sent to brokers', client, (set) => each((s) => set(base(s), num(s.txmsgs))));
+    counter('rdkafka_txmsg_bytes_total', 'Bytes of messages sent to brokers', client, (set) => each((s) => set(base(s), num(s.txmsg_bytes))));
+    counter('rdkafka_rxmsgs_total', 'Messages received from brokers', client, (set) => each((s) => set(base(s), num(s.rxmsgs))));
+    counter('rdkafka_rxmsg_bytes_total', 'Bytes of messages received from brokers', client, (set) => each((s) => set(base(s), num(s.rxmsg_bytes))));
     gauge('rdkafka_broker_rtt_seconds', 'Round-trip time of requests to the broker over the last statistics window', [...client, 'broker', 'nodeid', 'quantile'],
       (set) => each((s) => {
         for (const [broker, b] of Object.entries(s.brokers ?? {})) {
@@ -142,7 +139,7 @@ export class KafkaFdPrometheus {
             if (us !== undefined && num(rtt?.cnt)) set({ ...base(s), broker, nodeid, quantile: q }, us / 1e6);
           }
         }
-      })());
+      }));
     gauge('rdkafka_topic_partition_consumer_lag', 'Messages between the committed offset and the partition\'s end (consumers)', [...client, 'topic', 'partition'],
       (set) => each((s) => {
         for (const [topic, t] of Object.entries(s.topics ?? {})) {
@@ -151,27 +148,27 @@ export class KafkaFdPrometheus {
             if (Number(partition) >= 0 && lag !== undefined && lag >= 0) set({ ...base(s), topic, partition }, lag);
           }
         }
-      })());
+      }));
     const cgrp = (s: KafkaStats): Record<string, unknown> | undefined => s.cgrp as Record<string, unknown> | undefined;
     counter('rdkafka_cgrp_rebalances_total', 'Rebalances of the consumer group (assignments and revocations) seen by this member', client,
-      (set) => each((s) => set(base(s), num(cgrp(s)?.rebalance_cnt)))());
-    gauge('rdkafka_cgrp_assignment_size', 'Partitions assigned to this member', client, (set) => each((s) => set(base(s), num(cgrp(s)?.assignment_size)))());
+      (set) => each((s) => set(base(s), num(cgrp(s)?.rebalance_cnt))));
+    gauge('rdkafka_cgrp_assignment_size', 'Partitions assigned to this member', client, (set) => each((s) => set(base(s), num(cgrp(s)?.assignment_size))));
 
     // The pollers: read at the scrape.
-    const pollers = (fn: (labels: Labels, m: ReturnType<Poller['metrics']>) => void) => (): void => {
+    const pollers = (fn: (labels: Labels, m: ReturnType<Poller['metrics']>) => void): void => {
       this.refresh();
       for (const [poller, name] of this.pollers) fn({ poller: name }, poller.metrics());
     };
     const p = ['poller'];
-    counter('kafka_fd_poller_wakeups_total', 'Times a client\'s fd woke the poller', p, (set) => pollers((l, m) => set(l, m.wakeups))());
-    counter('kafka_fd_poller_serves_total', 'Serves of a client\'s librdkafka queues', p, (set) => pollers((l, m) => set(l, m.serves))());
-    counter('kafka_fd_poller_reports_total', 'Delivery reports and messages handed to JS', p, (set) => pollers((l, m) => set(l, m.reports))());
-    counter('kafka_fd_poller_serve_seconds_total', 'Time spent in librdkafka\'s serves', p, (set) => pollers((l, m) => set(l, m.serveMs / 1000))());
+    counter('kafka_fd_poller_wakeups_total', 'Times a client\'s fd woke the poller', p, (set) => pollers((l, m) => set(l, m.wakeups)));
+    counter('kafka_fd_poller_serves_total', 'Serves of a client\'s librdkafka queues', p, (set) => pollers((l, m) => set(l, m.serves)));
+    counter('kafka_fd_poller_reports_total', 'Delivery reports and messages handed to JS', p, (set) => pollers((l, m) => set(l, m.reports)));
+    counter('kafka_fd_poller_serve_seconds_total', 'Time spent in librdkafka\'s serves', p, (set) => pollers((l, m) => set(l, m.serveMs / 1000)));
     counter('kafka_fd_poller_dispatch_seconds_total', 'Time spent handing batches to JS, JS callbacks included', p,
-      (set) => pollers((l, m) => set(l, m.dispatchMs / 1000))());
-    counter('kafka_fd_poller_passes_total', 'Passes over the ready clients (at most one per event-loop turn)', p, (set) => pollers((l, m) => set(l, m.passes))());
-    counter('kafka_fd_poller_over_budget_total', 'Passes that ran past the turn budget', p, (set) => pollers((l, m) => set(l, m.overBudget))());
-    gauge('kafka_fd_poller_pass_max_seconds', 'The longest pass so far (wall time)', p, (set) => pollers((l, m) => set(l, m.passMaxMs / 1000))());
-    gauge('kafka_fd_poller_clients', 'Clients registered with the poller', p, (set) => pollers((l, m) => set(l, m.producers))());
+      (set) => pollers((l, m) => set(l, m.dispatchMs / 1000)));
+    counter('kafka_fd_poller_passes_total', 'Passes over the ready clients (at most one per event-loop turn)', p, (set) => pollers((l, m) => set(l, m.passes)));
+    counter('kafka_fd_poller_over_budget_total', 'Passes that ran past the turn budget', p, (set) => pollers((l, m) => set(l, m.overBudget)));
+    gauge('kafka_fd_poller_pass_max_seconds', 'The longest pass so far (wall time)', p, (set) => pollers((l, m) => set(l, m.passMaxMs / 1000)));
+    gauge('kafka_fd_poller_clients', 'Clients registered with the poller', p, (set) => pollers((l, m) => set(l, m.producers)));
   }
 }

@@ -55,8 +55,13 @@ export interface NativeEventSink {
 export interface NativeProducer extends NativeClient {
   produce(topic: string, partition: number | undefined, value: unknown, key: unknown, headers: unknown,
     timestamp: number | undefined, id: number): number;
-  /** Stops at the first message refused: librdkafka's code in `err`, or the addon's own error in `refused`
-   * (malformed input); never throws half-way. */
+  /** `produce` bound to this producer: the same arguments and answer, without the wrapper's lookup per call. */
+  bindProduce(): NativeProducer['produce'];
+  /** A run of one topic and partition as columns, message i (values[i], keys?.[i]) with id firstId + i: how
+   * many were accepted, from the first. It stops at the first refused (librdkafka's error or a value that
+   * is not bytes) and leaves it to a single `produce`, which says why; it never throws half-way. */
+  produceValues(topic: string, values: unknown[], keys: unknown[] | undefined, partition: number | undefined,
+    firstId: number, count: number): number;
   outqLen(): number;
   /** A transaction call on the threadpool (`constants.txn`). */
   txn(op: number, timeoutMs: number): Promise<void>;

@@ -4,10 +4,9 @@ import { resolvePolling } from '../client/polling';
 import { flattenConfig } from '../config/kafka-config';
 import { closedError, deliveryError } from '../errors/delivery-errors';
 import { KafkaFdError } from '../errors/kafka-fd.error';
-import { NativeProducer, NativeSink, constants, errorCode, native } from '../native/binding';
+import { NativeProducer, NativeSink, constants, native } from '../native/binding';
 import type { Poller } from '../poller/poller';
 import { checkTimeout } from '../util/timeout';
-import { Backlog } from './backlog';
 import { BatchRecord } from './batch-record';
 import { Deliveries } from './deliveries';
 import { FlushWaiters } from './flush-waiters';
@@ -17,7 +16,8 @@ import {
 import { Transaction, TransactionOptions, Transactions } from './transactions';
 import { producerDefaults } from './defaults';
 import { produceChannel, traceProduce, traced } from '../diagnostics/channels';
-import { MessageChecker, headersForAddon } from './validate';
+import { MessageChecker } from './validate';
+import { BatchRefusal, Sender } from './sender';
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -45,11 +45,8 @@ export class Producer {
   private readonly sink: NativeSink;
   private readonly streams: ClientStreams;
   private readonly deliveries: Deliveries;
-  private readonly queueFull: 'wait' | 'error';
-  private nextId = 1;
-  private inFlight = 0;
   private readonly checker = new MessageChecker();
-  private readonly backlog: Backlog;
+  private readonly sender: Sender;
   private readonly flushWaiters = new FlushWaiters(() => this.inFlightCount);
   private state: 'open' | 'closing' | 'closed' = 'open';
   private closePromise: Promise<void> | undefined;
@@ -61,19 +58,14 @@ export class Producer {
       throw new KafkaFdError('Producer options need a `kafka` configuration object', { code: 'ERR__INVALID_ARG' });
     }
     ({ mode: this.mode, poller: this.poller } = resolvePolling(options.polling, 'producer'));
-    this.queueFull = options.queueFull ?? 'wait';
-    if (this.queueFull !== 'wait' && this.queueFull !== 'error') {
-      throw new KafkaFdError(`queueFull must be 'wait' or 'error', got '${String(this.queueFull)}'`, { code: 'ERR__INVALID_ARG' });
+    const queueFull = options.queueFull ?? 'wait';
+    if (queueFull !== 'wait' && queueFull !== 'error') {
+      throw new KafkaFdError(`queueFull must be 'wait' or 'error', got '${String(queueFull)}'`, { code: 'ERR__INVALID_ARG' });
     }
     const queueFullTimeoutMs = checkTimeout('queueFullTimeoutMs', options.queueFullTimeoutMs === undefined ? 30000 : options.queueFullTimeoutMs);
     this.streams = new ClientStreams(options.kafka, () => this.name);
     this.deliveries = new Deliveries(this.streams, () => this.name);
     const capacity = this.poller ? this.poller.options.batchSize : 1024;
-    this.backlog = new Backlog({
-      produce: (m, id) => this.produceNative(m, id),
-      fail: (id, err, why) => this.deliveries.fail(id, err, why),
-      onEmpty: () => this.flushWaiters.wakeIfIdle(),
-    }, queueFullTimeoutMs, capacity);
     this.sink = {
       ids: new Float64Array(capacity),
       errs: new Int32Array(capacity),
@@ -88,6 +80,9 @@ export class Producer {
     } catch (e) {
       throw this.streams.clean(e);
     }
+    this.sender = new Sender(this.native, this.deliveries, queueFull, {
+      timeoutMs: queueFullTimeoutMs, chunk: capacity, onEmpty: () => this.flushWaiters.wakeIfIdle(),
+    });
     this.name = options.name ?? this.native.name();
     this.native.attach(this.poller?.native);
     const transactionalId = options.kafka['transactional.id'];
@@ -123,7 +118,7 @@ export class Producer {
 
   /** Messages accepted and not yet reported (including those waiting for room in the queue). */
   get inFlightCount(): number {
-    return this.inFlight + this.backlog.length;
+    return this.sender.count;
   }
 
   /**
@@ -151,11 +146,11 @@ export class Producer {
   private produceOne(message: Message): Promise<DeliveryReport> {
     const refused = this.refuse(message);
     if (refused) return Promise.reject(refused);
-    const id = this.nextId++;
+    const id = this.sender.ids(1);
     const promise = this.deliveries.promise(id, message.topic);
     let err: number;
     try {
-      err = this.send(message, id);
+      err = this.sender.send(message, id);
     } catch (e) {
       // The addon's own checks (a second line behind checkMessage): reject, never throw from produce().
       this.deliveries.forget(id, e);
@@ -178,11 +173,11 @@ export class Producer {
   private produceAsyncOne(message: Message): void {
     const refused = this.refuse(message);
     if (refused) throw refused;
-    const id = this.nextId++;
+    const id = this.sender.ids(1);
     this.deliveries.expect(id, message.topic);
     let err: number;
     try {
-      err = this.send(message, id);
+      err = this.sender.send(message, id);
     } catch (e) {
       // The addon's own checks refused it: nothing was queued, so nothing may stay pending.
       this.deliveries.forget(id);
@@ -296,7 +291,7 @@ export class Producer {
       // Timed out: what is still in flight is purged below and reported as failed.
     }
     const codes = constants().codes;
-    await this.backlog.failAll(codes.ERR__PURGE_QUEUE, 'the producer closed before the message could be queued');
+    await this.sender.backlog.failAll(codes.ERR__PURGE_QUEUE, 'the producer closed before the message could be queued');
     await this.native.close();
     // The reports left after the destroy (purged messages among them), a batch per loop turn.
     while (this.native.dispatchPending() > 0) await nextTurn();
@@ -307,7 +302,7 @@ export class Producer {
       this.deliveries.fail(unreported[i], codes.ERR__DESTROY);
       if ((i + 1) % 1024 === 0) await nextTurn();
     }
-    this.inFlight = 0;
+    this.sender.destroyed();
     this.flushWaiters.wakeAll();
     this.state = 'closed';
     this.deliveries.complete();
@@ -329,71 +324,11 @@ export class Producer {
     return this.refusal() ?? this.checker.batch(messages);
   }
 
-  /** Queues one message natively, or in the backlog while librdkafka's queue is full. */
-  private send(m: Message, id: number): number {
-    if (this.backlog.length > 0) {
-      // Keep order: nothing overtakes a message that waits for room.
-      this.backlog.add(m, id);
-      return 0;
-    }
-    const err = this.produceNative(m, id);
-    if (err === 0) return 0;
-    if (err === errorCode('ERR__QUEUE_FULL') && this.queueFull === 'wait') {
-      this.backlog.add(m, id);
-      return 0;
-    }
-    return err;
-  }
-
-  /** One message into librdkafka; counts it in flight when accepted. Returns librdkafka's error code. */
-  private produceNative(m: Message, id: number): number {
-    const ts = m.timestamp;
-    const err = this.native.produce(m.topic, m.partition, m.value, m.key, headersForAddon(m.headers),
-      ts instanceof Date ? ts.getTime() : ts, id);
-    if (err === 0) this.inFlight++;
-    return err;
-  }
-
-  /**
-   * Sends a batch into librdkafka. Returns nothing when every message was accepted or waits for room,
-   * else the error of the first refused message, whose `accepted` says how many went before it.
-   */
-  private sendBatch(messages: readonly Message[], record: BatchRecord | undefined): (KafkaFdError & { accepted: number }) | undefined {
-    const firstId = this.nextId;
-    this.nextId += messages.length;
+  /** Expects a report for every message of the batch (to `record`, or `acks$`), then sends it. */
+  private sendBatch(messages: readonly Message[], record: BatchRecord | undefined): BatchRefusal | undefined {
+    const firstId = this.sender.ids(messages.length);
     for (let i = 0; i < messages.length; i++) this.deliveries.expect(firstId + i, messages[i].topic, record);
-    let start = 0;
-    if (this.backlog.length === 0) {
-      // One native call per message, from a JS loop: V8 reads each message's fields with its inline caches
-      // and hands them over as arguments, where the addon reading them itself (napi_get_property, six per
-      // message) cost more than the calls (broker-free: 616-643 against 786-830 ns per message, tmp script).
-      let accepted = 0;
-      let err = 0;
-      let refused: unknown;
-      try {
-        for (; accepted < messages.length; accepted++) {
-          err = this.produceNative(messages[accepted], firstId + accepted);
-          if (err !== 0) break;
-        }
-      } catch (e) {
-        // The addon's own checks (a second line behind MessageChecker) refused this one.
-        refused = e;
-      }
-      start = accepted;
-      if (refused !== undefined || (err !== 0 && !(err === errorCode('ERR__QUEUE_FULL') && this.queueFull === 'wait'))) {
-        for (let i = accepted; i < messages.length; i++) this.deliveries.forget(firstId + i);
-        const error = refused !== undefined
-          ? new KafkaFdError(`message ${accepted} of the batch: ${(refused as Error)?.message ?? String(refused)}`, {
-            code: refused instanceof KafkaFdError ? refused.code : 'ERR__INVALID_ARG', cause: refused,
-          })
-          : deliveryError(err, messages[accepted].topic);
-        return Object.assign(error, { accepted });
-      }
-      if (accepted === messages.length) return undefined;
-    }
-    const now = Date.now();
-    for (let i = start; i < messages.length; i++) this.backlog.add(messages[i], firstId + i, now);
-    return undefined;
+    return this.sender.sendBatch(messages, firstId);
   }
 
   // --- reports from the poller ---------------------------------------------------------------------------
@@ -401,7 +336,7 @@ export class Producer {
   private onBatch(count: number): void {
     this.dispatching = true;
     const { ids, errs, partitions, offsets, timestamps } = this.sink;
-    this.inFlight -= count;
+    this.sender.reported(count);
     try {
       for (let i = 0; i < count; i++) {
         if (errs[i] === 0) this.streams.brokersDown = false;
@@ -410,8 +345,8 @@ export class Producer {
     } finally {
       this.dispatching = false;
     }
-    // Acks made room: move waiting messages in (a bounded number now, the rest on later turns).
-    if (this.backlog.length > 0) this.backlog.drain();
+    // Acks made room: waiting messages move in (a bounded number now, the rest on later turns).
+    this.sender.drain();
     this.flushWaiters.wakeIfIdle();
   }
 

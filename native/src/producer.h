@@ -36,6 +36,11 @@ class Producer : public ClientWrap<Producer> {
 
  private:
   Napi::Value Produce(const Napi::CallbackInfo& info);
+  Napi::Value BindProduce(const Napi::CallbackInfo& info);  // () -> produce bound to this producer
+  static napi_value BoundProduce(napi_env env, napi_callback_info info);
+  Napi::Value ProduceValues(const Napi::CallbackInfo& info);  // a batch of one topic, as columns
+  // produce(topic, partition, value, key, headers, timestamp, id) once the wrapper is found.
+  napi_value ProduceArgs(napi_env env, const napi_value* args);
   Napi::Value OutqLen(const Napi::CallbackInfo& info);
   Napi::Value Txn(const Napi::CallbackInfo& info);  // (op: TxnOp, timeoutMs)
 

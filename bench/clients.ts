@@ -4,6 +4,7 @@
 // matter are in the comments. Every package is loaded when its factory runs, so that a process can measure
 // its memory with the client's code loaded and no producer yet.
 import type { Producer as FdProducer } from '../lib/core';
+import { ThreadSched } from './sched';
 
 /**
  * Told of acknowledged messages: `count` of them, sent at `sentAtMs` (epoch ms, fractional). Clients with a
@@ -47,9 +48,12 @@ export async function burst(c: BenchClient, producers: number, count: number, va
  * producer; the median burst in ms and the process's CPU time per message over the rounds.
  */
 export async function timeBursts(c: BenchClient, producers: number, count: number, rounds: number, warmUp: number):
-Promise<{ ms: number; cpuUsPerMsg: number }> {
+Promise<{ ms: number; cpuUsPerMsg: number; jsCpuUsPerMsg?: number; jsWaitUsPerMsg?: number }> {
   const value = Buffer.alloc(100, 7);
   await burst(c, producers, warmUp, value);
+  // The JS thread's own share (schedstat): time on a CPU, and waiting on the run queue for one.
+  const sched = new ThreadSched();
+  const s0 = sched.read();
   const cpu0 = process.cpuUsage();
   const times: number[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -58,8 +62,14 @@ Promise<{ ms: number; cpuUsPerMsg: number }> {
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   const cpu = process.cpuUsage(cpu0);
+  const s1 = sched.read();
+  sched.close();
   const ms = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
-  return { ms, cpuUsPerMsg: (cpu.user + cpu.system) / (producers * count * rounds) };
+  const msgs = producers * count * rounds;
+  return {
+    ms, cpuUsPerMsg: (cpu.user + cpu.system) / msgs,
+    ...(s0 && s1 ? { jsCpuUsPerMsg: (s1[0] - s0[0]) / 1000 / msgs, jsWaitUsPerMsg: (s1[1] - s0[1]) / 1000 / msgs } : {}),
+  };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

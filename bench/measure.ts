@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { createHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BenchClient, CLIENTS, nowMs, type OnAcked, timeBursts } from './clients';
+import { ThreadSched } from './sched';
 
 export interface Job {
   scenario: 'seed' | 'sustained' | 'paced' | 'idle' | 'memory' | 'transactions';
@@ -85,12 +86,28 @@ async function stream(c: BenchClient, job: Job, probeFs: boolean): Promise<Recor
   // The loop turn's two parts, apart: this benchmark's own sending (a round over the producers) and, for ours
   // in fd mode, the poller's passes (serve and dispatch) from its metrics.
   const rounds = createHistogram();
+  // A loop turn (from one round's start to the next: the round, then the poller's passes) split by the kernel's
+  // schedstat into the JS thread's time on a CPU and its wait for one: what our code and the benchmark cost,
+  // against what the machine's other threads (the broker, librdkafka's) took from it.
+  const sched = new ThreadSched();
+  const turnWall = createHistogram();
+  const turnCpu = createHistogram();
+  const turnWait = createHistogram();
+  let turnStart: { wall: bigint; s: [number, number] } | undefined;
+  const sched0 = sched.read();
   const poller0 = c.pollerMetrics?.();
   const cpu0 = process.cpuUsage();
   const t0 = nowMs();
   for (let offset = 0; offset < perProducer; offset += chunk) {
     const k = Math.min(chunk, perProducer - offset);
     const r0 = process.hrtime.bigint();
+    const s0 = sched.read();
+    if (turnStart && s0) {
+      turnWall.record(Math.max(1, Number(r0 - turnStart.wall)));
+      turnCpu.record(Math.max(1, s0[0] - turnStart.s[0]));
+      turnWait.record(Math.max(1, s0[1] - turnStart.s[1]));
+    }
+    if (s0) turnStart = { wall: r0, s: s0 };
     for (let i = 0; i < n; i++) {
       const room = window ? until(sent + k - window) : undefined;
       if (room) await room;
@@ -104,6 +121,8 @@ async function stream(c: BenchClient, job: Job, probeFs: boolean): Promise<Recor
   await until(sent);
   const elapsed = nowMs() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const sched1 = sched.read();
+  sched.close();
   const poller1 = c.pollerMetrics?.();
   const passes: Record<string, number> = poller0 && poller1 ? {
     sendRoundP99Ms: ms(rounds.percentile(99)),
@@ -126,6 +145,13 @@ async function stream(c: BenchClient, job: Job, probeFs: boolean): Promise<Recor
     eldP99Ms: ms(eld.percentile(99)),
     eldMaxMs: ms(eld.max),
     ...passes,
+    ...(sched0 && sched1 && turnWall.count > 0 ? {
+      turnP99Ms: ms(turnWall.percentile(99)),
+      turnCpuP99Ms: ms(turnCpu.percentile(99)),
+      turnWaitP99Ms: ms(turnWait.percentile(99)),
+      jsThreadCpuMs: ms(sched1[0] - sched0[0]),
+      jsThreadWaitMs: ms(sched1[1] - sched0[1]),
+    } : {}),
     ...(probeFs ? { statP99Ms: ms(pct(stat, 99)), stats: stat.count } : {}),
   };
 }

@@ -89,6 +89,21 @@ function seed(runs: Run[], reps: number): { lines: string[]; table: Record<strin
       `${pct(p('produce', AT_PEER), at(CEILING + AT_PEER, n))} | ${pct(p('produceAsync', AT_PEER), at(CEILING + AT_PEER, n))} | ` +
       `${ratio(p('produce'), at('kafka-fd thread produce()', n))} | ${ratio(p('produceAsync'), at('kafka-fd thread produceAsync()', n))} |`);
   }
+  // Where a burst's time goes on the sending thread (ours: the JS thread; the ceiling: its main thread).
+  const sched = clients.filter((c) => counts.some((n) => Number.isFinite(cell(runs, 'seed', c, n).metric('jsCpuUsPerMsg'))));
+  if (sched.length) {
+    lines.push('', '### Seed: the sending thread per message', '',
+      'us per message of the thread that sends and serves (ours: the JS thread; the C ceiling: its main thread), from the ' +
+      'kernel\'s schedstat over the timed bursts: on a CPU / waiting on the run queue for one (taken by the broker\'s and ' +
+      'librdkafka\'s threads on the same cores). Medians of the runs.', '',
+      `| client | ${counts.map((n) => `${n} producer${n > 1 ? 's' : ''}`).join(' | ')} |`, `|---|${counts.map(() => '---:').join('|')}|`);
+    for (const c of sched) {
+      lines.push(`| ${c} | ${counts.map((n) => {
+        const x = cell(runs, 'seed', c, n);
+        return `${dec(x.metric('jsCpuUsPerMsg'), 2)} / ${dec(x.metric('jsWaitUsPerMsg'), 2)}`;
+      }).join(' | ')} |`);
+    }
+  }
   return { lines, table };
 }
 
@@ -113,12 +128,18 @@ function sustained(runs: Run[], reps: number): string[] {
 
 function paced(runs: Run[], reps: number): string[] {
   const lines = ['## Paced: 25 producers, 100 messages each per setImmediate turn, 250,000 in all', '',
-    `Medians of ${reps} runs; (min-max) for msg/s and event-loop delay p99.`, '',
-    '| client | librdkafka | msg/s | event-loop delay p99 ms | event-loop delay max ms | CPU us/msg |', '|---|---|---:|---:|---:|---:|'];
+    `Medians of ${reps} runs; (min-max) for msg/s and event-loop delay p99. A loop turn runs from one round of sends to ` +
+    'the next (the round, then the poller\'s passes); the kernel\'s schedstat splits the JS thread\'s time in it into time on a ' +
+    'CPU (our code and the benchmark\'s) and time waiting on the run queue for one (taken by the broker\'s and librdkafka\'s ' +
+    'threads). Each column is its own p99, so they need not add up.', '',
+    '| client | librdkafka | msg/s | event-loop delay p99 ms | event-loop delay max ms | turn p99 ms | turn on-CPU p99 ms | ' +
+    'turn run-queue wait p99 ms | JS thread waiting for a CPU | CPU us/msg |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
   for (const c of clientsOf(runs, 'paced')) {
     const x = cell(runs, 'paced', c, 25);
+    const waiting = x.metric('jsThreadWaitMs') / (x.metric('jsThreadWaitMs') + x.metric('jsThreadCpuMs'));
     lines.push(`| ${c} | ${version(runs, c)} | ${x.rateSpread()} | ${x.spread((r) => Number(r.eldP99Ms), dec)} | ` +
-      `${dec(x.metric('eldMaxMs'))} | ${dec(x.metric('cpuUsPerMsg'), 2)} |`);
+      `${dec(x.metric('eldMaxMs'))} | ${dec(x.metric('turnP99Ms'))} | ${dec(x.metric('turnCpuP99Ms'))} | ` +
+      `${dec(x.metric('turnWaitP99Ms'))} | ${Number.isFinite(waiting) ? `${Math.round(100 * waiting)}%` : '-'} | ${dec(x.metric('cpuUsPerMsg'), 2)} |`);
   }
   return lines;
 }

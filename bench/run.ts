@@ -16,7 +16,8 @@
 // with a fresh topic per scenario). Ours also runs built against @confluentinc/kafka-javascript's
 // librdkafka, to compare like with like (BENCH_PEER_LIBRDKAFKA=0 skips it).
 // Writes bench/results/<date>.md, .json and -seed.svg (<date>-<scenarios> for a partial run). Env:
-// BENCH_SCENARIOS, BENCH_REPS, BENCH_CLIENTS.
+// BENCH_SCENARIOS, BENCH_REPS, BENCH_CLIENTS; BENCH_PRODUCERS (e.g. 25: only those producer counts) and
+// BENCH_ROUNDS (bursts per seed run, 5) for a focused before/after.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -27,6 +28,7 @@ import { AT_PEER, CEILING, type Run, report } from './report';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const ONLY = process.env.BENCH_CLIENTS?.split(',');
+const COUNTS = process.env.BENCH_PRODUCERS?.split(',').map(Number);
 const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'seed,sustained,paced,idle,memory,transactions').split(',') as Job['scenario'][];
 const EXTERNAL = process.env.BENCH_BROKER === 'external';
 const port = process.env.KAFKA_PORT ?? '9092';
@@ -41,7 +43,7 @@ const atPeer = (cs: string[]): string[] => (PEER ? cs.map((c) => c + AT_PEER) : 
 const resting = ['kafka-fd fd produce()', 'kafka-fd thread produce()'];
 
 const PLAN: Record<Job['scenario'], { producers: number[]; clients: string[]; job: Partial<Job> }> = {
-  seed: { producers: [1, 2, 5, 10, 25], clients: [...Object.keys(CLIENTS), CEILING, ...atPeer([...oursFd, CEILING])], job: { messages: 1000, rounds: 5 } },
+  seed: { producers: [1, 2, 5, 10, 25], clients: [...Object.keys(CLIENTS), CEILING, ...atPeer([...oursFd, CEILING])], job: { messages: 1000, rounds: Number(process.env.BENCH_ROUNDS ?? 5) } },
   sustained: { producers: [1, 25], clients: [...Object.keys(CLIENTS), ...atPeer(oursFd)], job: { total: 200000, chunk: 100, window: 10000 } },
   // BENCH_PACED_CHUNK: messages per producer per turn (100): a smaller one shows the sending loop's own share of the loop delay.
   paced: { producers: [25], clients: [...Object.keys(CLIENTS), ...atPeer(oursFd)], job: { total: 250000, chunk: Number(process.env.BENCH_PACED_CHUNK ?? 100) } },
@@ -71,9 +73,13 @@ function measure(scenario: Job['scenario'], client: string, producers: number, t
       const { messages = 1000, rounds = 5 } = PLAN.seed.job;
       const binary = peer ? peerCeiling : path.join(__dirname, 'ceiling', 'ceiling');
       const out = execFileSync(binary, [brokers, topic, String(producers), String(messages), '100', String(rounds)], { timeout: 300000 });
-      const lines = out.toString().trim().split('\n').map((l) => JSON.parse(l) as { ms?: number; librdkafka?: string });
-      const bursts = lines.filter((l) => l.ms !== undefined).map((l) => l.ms!).sort((a, b) => a - b);
-      return { ...run, msgs: producers * messages, ms: bursts[Math.floor(bursts.length / 2)], librdkafka: lines.at(-1)!.librdkafka };
+      const lines = out.toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string | undefined>);
+      const bursts = lines.filter((l) => l.ms !== undefined);
+      const mid = (k: string): number => bursts.map((l) => Number(l[k])).sort((a, b) => a - b)[Math.floor(bursts.length / 2)];
+      return {
+        ...run, msgs: producers * messages, ms: mid('ms'), jsCpuUsPerMsg: mid('jsCpuUsPerMsg'), jsWaitUsPerMsg: mid('jsWaitUsPerMsg'),
+        librdkafka: String(lines.at(-1)!.librdkafka),
+      };
     }
     const job: Job = { scenario, client: base, producers, topic, brokers, ...PLAN[scenario].job };
     const out = execFileSync(process.execPath, ['--expose-gc', '-r', 'ts-node/register/transpile-only', path.join(__dirname, 'measure.ts'),
@@ -108,7 +114,7 @@ function main(): void {
     const clients = all.filter((c) => !ONLY || ONLY.some((o) => c.startsWith(o)));
     for (let rep = 0; rep < REPS; rep++) {
       const order = clients.map((_, i) => clients[(i + rep) % clients.length]);
-      for (const n of producers) for (const c of order) runs.push(measure(scenario, c, n, topic));
+      for (const n of producers.filter((p) => !COUNTS || COUNTS.includes(p))) for (const c of order) runs.push(measure(scenario, c, n, topic));
       process.stderr.write(`${scenario}: repetition ${rep + 1}/${REPS} done (${Math.round((Date.now() - started) / 1000)} s)\n`);
     }
   }

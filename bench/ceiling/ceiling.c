@@ -33,6 +33,16 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* The main thread's time on a CPU and waiting on the run queue for one (ns), from the kernel's schedstat, as
+ * bench/sched.ts reads it for ours; 0 and 0 without it. */
+static void thread_sched(double *run, double *wait) {
+  *run = *wait = 0;
+  FILE *f = fopen("/proc/thread-self/schedstat", "r");
+  if (!f) return;
+  if (fscanf(f, "%lf %lf", run, wait) != 2) *run = *wait = 0;
+  fclose(f);
+}
+
 static void serve(rd_kafka_t *rk, int fd) {
   uint64_t v;
   while (read(fd, &v, sizeof(v)) > 0) {
@@ -80,6 +90,8 @@ int main(int argc, char **argv) {
     /* round -1 is the warm-up: one message each (connections, metadata). */
     int per = round < 0 ? 1 : messages;
     long target = acked + failed + (long)per * n;
+    double run0, wait0, run1, wait1;
+    thread_sched(&run0, &wait0);
     double t0 = now_ms();
     for (int i = 0; i < n; i++) {
       for (int k = 0; k < per; k++) {
@@ -97,7 +109,11 @@ int main(int argc, char **argv) {
         for (int i = 0; i < n; i++) serve(rks[i], fds[i]);
     }
     double ms = now_ms() - t0;
-    if (round >= 0) printf("{\"producers\":%d,\"msgs\":%ld,\"ms\":%.3f,\"failed\":%ld}\n", n, (long)per * n, ms, failed);
+    thread_sched(&run1, &wait1);
+    double msgs = (double)per * n;
+    if (round >= 0)
+      printf("{\"producers\":%d,\"msgs\":%ld,\"ms\":%.3f,\"failed\":%ld,\"jsCpuUsPerMsg\":%.4f,\"jsWaitUsPerMsg\":%.4f}\n", n,
+             (long)per * n, ms, failed, (run1 - run0) / 1000 / msgs, (wait1 - wait0) / 1000 / msgs);
   }
   for (int i = 0; i < n; i++) {
     rd_kafka_queue_t *q = rd_kafka_queue_get_main(rks[i]);

@@ -52,15 +52,23 @@ export interface NativeEventSink {
   onEvent(kind: number, code: number, name: string, text: string, fatal: boolean): void;
 }
 
+/** produce() for a message without partition, headers or timestamp: librdkafka's code, 0 when accepted. */
+export type ProducePlain = (topic: string | number, value: unknown, key: unknown, id: number) => number;
+
 export interface NativeProducer extends NativeClient {
-  produce(topic: string, partition: number | undefined, value: unknown, key: unknown, headers: unknown,
+  /** Topic: a name, or the index `topic()` gave for it (no string to convert per message). */
+  produce(topic: string | number, partition: number | undefined, value: unknown, key: unknown, headers: unknown,
     timestamp: number | undefined, id: number): number;
-  /** `produce` bound to this producer: the same arguments and answer, without the wrapper's lookup per call. */
-  bindProduce(): NativeProducer['produce'];
+  /** `produce` bound to this producer (no wrapper lookup per call); with `plain`, its form for a message without
+   * partition, headers or timestamp. */
+  bindProduce(plain: false): NativeProducer['produce'];
+  bindProduce(plain: true): ProducePlain;
+  /** The index the produce calls may pass for this topic (its handle made now if new); -1 once closing. */
+  topic(name: string): number;
   /** A run of one topic and partition as columns, message i (values[i], keys?.[i]) with id firstId + i: how
    * many were accepted, from the first. It stops at the first refused (librdkafka's error or a value that
    * is not bytes) and leaves it to a single `produce`, which says why; it never throws half-way. */
-  produceValues(topic: string, values: unknown[], keys: unknown[] | undefined, partition: number | undefined,
+  produceValues(topic: string | number, values: unknown[], keys: unknown[] | undefined, partition: number | undefined,
     firstId: number, count: number): number;
   outqLen(): number;
   /** A transaction call on the threadpool (`constants.txn`). */

@@ -1,6 +1,6 @@
 import { deliveryError } from '../errors/delivery-errors';
 import { KafkaFdError } from '../errors/kafka-fd.error';
-import { NativeProducer, errorCode } from '../native/binding';
+import { NativeProducer, ProducePlain, errorCode } from '../native/binding';
 import { Backlog } from './backlog';
 import type { BatchRecord } from './batch-record';
 import type { Deliveries } from './deliveries';
@@ -20,6 +20,11 @@ export class Sender {
   private inFlight = 0;
   private nextId = 1;
   private readonly produceFn: NativeProducer['produce'];
+  private readonly producePlain: ProducePlain;
+  // Topics by the index the addon gave (so that no name is converted per message); the last one apart.
+  private readonly topics = new Map<string, number>();
+  private lastTopic: string | undefined;
+  private lastTopicIndex = -1;
   readonly backlog: Backlog;
 
   constructor(
@@ -28,7 +33,8 @@ export class Sender {
     private readonly queueFull: 'wait' | 'error',
     backlog: { timeoutMs: number; chunk: number; onEmpty: () => void },
   ) {
-    this.produceFn = native.bindProduce();
+    this.produceFn = native.bindProduce(false);
+    this.producePlain = native.bindProduce(true);
     this.backlog = new Backlog({
       produce: (m, id) => this.produceNative(m, id),
       fail: (id, err, why) => this.deliveries.fail(id, err, why),
@@ -97,7 +103,7 @@ export class Sender {
           // tmp script); whatever it stops at goes alone, which says why.
           const run = plainRun(messages, accepted);
           if (run !== undefined) {
-            const n = this.native.produceValues(run.topic, run.values, run.keys, run.partition, firstId + accepted, run.values.length);
+            const n = this.native.produceValues(this.topicRef(run.topic), run.values, run.keys, run.partition, firstId + accepted, run.values.length);
             this.inFlight += n;
             accepted += n;
             if (n === run.values.length) continue;
@@ -129,10 +135,26 @@ export class Sender {
   /** One message into librdkafka; counts it in flight when accepted. Returns librdkafka's error code. */
   private produceNative(m: Message, id: number): number {
     const ts = m.timestamp;
-    const err = this.produceFn(m.topic, m.partition, m.value, m.key, headersForAddon(m.headers),
-      ts instanceof Date ? ts.getTime() : ts, id);
+    const err = m.partition === undefined && ts === undefined && (m.headers === undefined || m.headers === null)
+      ? this.producePlain(this.topicRef(m.topic), m.value, m.key, id)
+      : this.produceFn(this.topicRef(m.topic), m.partition, m.value, m.key, headersForAddon(m.headers),
+        ts instanceof Date ? ts.getTime() : ts, id);
     if (err === 0) this.inFlight++;
     return err;
+  }
+
+  /** The addon's index for a topic, or the name itself while the producer closes (the addon then refuses). */
+  private topicRef(topic: string): number | string {
+    if (topic === this.lastTopic) return this.lastTopicIndex;
+    let index = this.topics.get(topic);
+    if (index === undefined) {
+      index = this.native.topic(topic);
+      if (index < 0) return topic;
+      this.topics.set(topic, index);
+    }
+    this.lastTopic = topic;
+    this.lastTopicIndex = index;
+    return index;
   }
 }
 

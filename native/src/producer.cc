@@ -36,6 +36,7 @@ Napi::Function Producer::Init(Napi::Env env) {
   std::vector<Method> methods = ClientMethods();
   methods.push_back(InstanceMethod("produce", &Producer::Produce));
   methods.push_back(InstanceMethod("bindProduce", &Producer::BindProduce));
+  methods.push_back(InstanceMethod("topic", &Producer::Topic));
   methods.push_back(InstanceMethod("produceValues", &Producer::ProduceValues));
   methods.push_back(InstanceMethod("outqLen", &Producer::OutqLen));
   methods.push_back(InstanceMethod("txn", &Producer::Txn));
@@ -76,8 +77,9 @@ void Producer::BeforeDestroy() {
 }
 
 void Producer::ReleaseHandles() {
-  for (auto& entry : topics_) rd_kafka_topic_destroy(entry.second);
+  for (auto& entry : topics_) rd_kafka_topic_destroy(entry.second.rkt);
   topics_.clear();
+  topic_list_.clear();
   last_topic_ = nullptr;
 }
 
@@ -120,29 +122,48 @@ rd_kafka_topic_t* Producer::TopicFor(Napi::Env env, const Napi::Value& topic) {
     return last_topic_;
   last_topic_name_.assign(name, len);
   auto it = topics_.find(last_topic_name_);
-  if (it != topics_.end()) return last_topic_ = it->second;
+  if (it != topics_.end()) return last_topic_ = it->second.rkt;
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, last_topic_name_.c_str(), nullptr);
   if (rkt == nullptr) {
     rd_kafka_resp_err_t err = rd_kafka_last_error();
     last_topic_ = nullptr;
     throw KafkaError(env, err, std::string("topic '") + last_topic_name_ + "': " + rd_kafka_err2str(err));
   }
-  topics_.emplace(last_topic_name_, rkt);
+  topics_.emplace(last_topic_name_, TopicHandle{rkt, static_cast<int32_t>(topic_list_.size())});
+  topic_list_.push_back(rkt);
   return last_topic_ = rkt;
 }
 
-rd_kafka_resp_err_t Producer::ProduceOne(Napi::Env env, const Napi::Value& topic, int32_t partition,
+// A topic as JS passes it: the index topic() gave (no string to read: the name's conversion was a twentieth
+// of the JS thread's time in a produce burst, measured), or the name.
+rd_kafka_topic_t* Producer::TopicArg(Napi::Env env, napi_value topic) {
+  int32_t index;
+  if (napi_get_value_int32(env, topic, &index) == napi_ok) {
+    if (index < 0 || static_cast<size_t>(index) >= topic_list_.size())
+      throw KafkaError(env, "ERR__INVALID_ARG", "unknown topic index");
+    return topic_list_[index];
+  }
+  return TopicFor(env, Napi::Value(env, topic));
+}
+
+// topic(name) -> the index produce calls may pass instead of the name; -1 once the producer is closing.
+Napi::Value Producer::Topic(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (Stopped()) return Napi::Number::New(env, -1);
+  TopicFor(env, info[0]);
+  return Napi::Number::New(env, topics_.find(last_topic_name_)->second.index);
+}
+
+rd_kafka_resp_err_t Producer::ProduceOne(Napi::Env env, rd_kafka_topic_t* rkt, int32_t partition,
                                          const Napi::Value& value, const Napi::Value& key,
                                          const Napi::Value& headers, int64_t timestamp, double id) {
-  static thread_local std::string value_scratch, key_scratch, header_scratch;
-  rd_kafka_topic_t* rkt = TopicFor(env, topic);
   const void *vdata, *kdata;
   size_t vlen, klen;
-  if (!Bytes(env, value, value_scratch, &vdata, &vlen))
+  if (!Bytes(env, value, value_scratch_, &vdata, &vlen))
     throw KafkaError(env, "ERR__INVALID_ARG", "message value must be a string, a Buffer or null");
-  if (!Bytes(env, key, key_scratch, &kdata, &klen))
+  if (!Bytes(env, key, key_scratch_, &kdata, &klen))
     throw KafkaError(env, "ERR__INVALID_ARG", "message key must be a string, a Buffer or null");
-  rd_kafka_headers_t* hdrs = BuildHeaders(env, headers, header_scratch);
+  rd_kafka_headers_t* hdrs = headers.IsEmpty() ? nullptr : BuildHeaders(env, headers, header_scratch_);
 
   rd_kafka_vu_t vus[8];
   size_t n = 0;
@@ -183,60 +204,78 @@ rd_kafka_resp_err_t Producer::ProduceOne(Napi::Env env, const Napi::Value& topic
 Napi::Value Producer::Produce(const Napi::CallbackInfo& info) {
   napi_value args[7];
   for (size_t i = 0; i < 7; i++) args[i] = info[i];
-  return Napi::Value(info.Env(), ProduceArgs(info.Env(), args));
+  return Napi::Value(info.Env(), ProduceArgs(info.Env(), args, false));
 }
 
-napi_value Producer::ProduceArgs(napi_env env, const napi_value* args) {
+// The produce call's work once the wrapper is found: `plain` is (topic, value, key, id), the full form is
+// (topic, partition, value, key, headers, timestamp, id). Topic: an index from topic() or a name.
+napi_value Producer::ProduceArgs(napi_env env, const napi_value* args, bool plain) {
   Napi::Env e(env);
   if (Stopped()) return Napi::Number::New(e, RD_KAFKA_RESP_ERR__STATE);
   // JS passes numbers or undefined; a failed conversion (undefined) leaves the default.
   int32_t partition = RD_KAFKA_PARTITION_UA;
   int64_t timestamp = 0;
   double id = 0;
-  napi_get_value_int32(env, args[1], &partition);
-  napi_get_value_int64(env, args[5], &timestamp);
-  napi_get_value_double(env, args[6], &id);
-  rd_kafka_resp_err_t err = ProduceOne(e, Napi::Value(env, args[0]), partition, Napi::Value(env, args[2]),
-                                       Napi::Value(env, args[3]), Napi::Value(env, args[4]), timestamp, id);
+  rd_kafka_resp_err_t err;
+  if (plain) {
+    napi_get_value_double(env, args[3], &id);
+    err = ProduceOne(e, TopicArg(env, args[0]), partition, Napi::Value(env, args[1]), Napi::Value(env, args[2]),
+                     Napi::Value(), timestamp, id);
+  } else {
+    napi_get_value_int32(env, args[1], &partition);
+    napi_get_value_int64(env, args[5], &timestamp);
+    napi_get_value_double(env, args[6], &id);
+    err = ProduceOne(e, TopicArg(env, args[0]), partition, Napi::Value(env, args[2]), Napi::Value(env, args[3]),
+                     Napi::Value(env, args[4]), timestamp, id);
+  }
   if (poller_ && err == RD_KAFKA_RESP_ERR_NO_ERROR) AfterProduce();
   KeepAliveIf(in_flight_ > 0);
   return Napi::Number::New(e, err);
 }
 
-// bindProduce() -> a function taking produce()'s arguments, bound to this producer through the function's
-// data, so that a call does not look the wrapper up on `this` (napi_unwrap reads a private property: a
-// sixth of the call, measured). The function holds the wrapper (its `owner` property), so the producer it
-// points at lives as long as the function.
+// bindProduce(plain) -> produce bound to this producer through the function's data, so that a call does
+// not look the wrapper up on `this` (napi_unwrap reads a private property: a sixth of the call, measured);
+// `plain` binds the four-argument form. The function holds the wrapper (its `owner` property), so the
+// producer it points at lives as long as the function.
 Napi::Value Producer::BindProduce(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   napi_value fn;
-  NAPI_THROW_IF_FAILED(env, napi_create_function(env, "produce", NAPI_AUTO_LENGTH, &Producer::BoundProduce, this, &fn),
-                       Napi::Value());
+  napi_callback cb = info[0].ToBoolean().Value() ? &Producer::BoundProducePlain : &Producer::BoundProduce;
+  NAPI_THROW_IF_FAILED(env, napi_create_function(env, "produce", NAPI_AUTO_LENGTH, cb, this, &fn), Napi::Value());
   Napi::Function(env, fn).Set("owner", Value());
   return Napi::Value(env, fn);
 }
 
-napi_value Producer::BoundProduce(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value args[7];
+template <size_t N>
+napi_value Producer::CallBound(napi_env env, napi_callback_info info, bool plain) {
+  size_t argc = N;
+  napi_value args[N];
   void* data = nullptr;
   if (napi_get_cb_info(env, info, &argc, args, nullptr, &data) != napi_ok) return nullptr;
   napi_value undefined;
   napi_get_undefined(env, &undefined);
-  for (size_t i = argc; i < 7; i++) args[i] = undefined;
+  for (size_t i = argc; i < N; i++) args[i] = undefined;
   try {
-    return static_cast<Producer*>(data)->ProduceArgs(env, args);
+    return static_cast<Producer*>(data)->ProduceArgs(env, args, plain);
   } catch (const Napi::Error& e) {
     e.ThrowAsJavaScriptException();
     return nullptr;
   }
 }
 
+napi_value Producer::BoundProduce(napi_env env, napi_callback_info info) {
+  return CallBound<7>(env, info, false);
+}
+
+napi_value Producer::BoundProducePlain(napi_env env, napi_callback_info info) {
+  return CallBound<4>(env, info, true);
+}
+
 // produceValues(topic, values, keys | undefined, partition | undefined, firstId, count) -> how many were
 // accepted, from the first: message i is (values[i], keys[i]) with id firstId + i. Stops at the first that
 // librdkafka refuses (a full queue, say) or that is not bytes, and leaves it and the rest to the caller,
 // which sends them one by one and so gets each one's own error. One call for the batch: the per-call cost
-// (arguments, the wrapper, the topic's name) is paid once.
+// (arguments, the wrapper, the topic) is paid once.
 Napi::Value Producer::ProduceValues(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (Stopped() || !info[1].IsArray()) return Napi::Number::New(env, 0);
@@ -247,8 +286,7 @@ Napi::Value Producer::ProduceValues(const Napi::CallbackInfo& info) {
   napi_get_value_int32(env, info[3], &partition);
   napi_get_value_double(env, info[4], &first_id);
   napi_get_value_double(env, info[5], &count);
-  rd_kafka_topic_t* rkt = TopicFor(env, info[0]);
-  static thread_local std::string value_scratch, key_scratch;
+  rd_kafka_topic_t* rkt = TopicArg(env, info[0]);
   uint32_t accepted = 0;
   const uint32_t n = static_cast<uint32_t>(count);
   for (; accepted < n; accepted++) {
@@ -257,8 +295,8 @@ Napi::Value Producer::ProduceValues(const Napi::CallbackInfo& info) {
     if (has_keys && napi_get_element(env, keys, accepted, &k) != napi_ok) break;
     const void *vdata, *kdata = nullptr;
     size_t vlen, klen = 0;
-    if (!Bytes(env, Napi::Value(env, v), value_scratch, &vdata, &vlen)) break;
-    if (k != nullptr && !Bytes(env, Napi::Value(env, k), key_scratch, &kdata, &klen)) break;
+    if (!Bytes(env, Napi::Value(env, v), value_scratch_, &vdata, &vlen)) break;
+    if (k != nullptr && !Bytes(env, Napi::Value(env, k), key_scratch_, &kdata, &klen)) break;
     rd_kafka_vu_t vus[6];
     vus[0].vtype = RD_KAFKA_VTYPE_RKT;
     vus[0].u.rkt = rkt;

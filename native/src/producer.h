@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "client.h"
 #include "report_queue.h"
@@ -36,23 +37,32 @@ class Producer : public ClientWrap<Producer> {
 
  private:
   Napi::Value Produce(const Napi::CallbackInfo& info);
-  Napi::Value BindProduce(const Napi::CallbackInfo& info);  // () -> produce bound to this producer
+  Napi::Value BindProduce(const Napi::CallbackInfo& info);  // (plain) -> produce bound to this producer
+  template <size_t N>
+  static napi_value CallBound(napi_env env, napi_callback_info info, bool plain);
   static napi_value BoundProduce(napi_env env, napi_callback_info info);
+  static napi_value BoundProducePlain(napi_env env, napi_callback_info info);
   Napi::Value ProduceValues(const Napi::CallbackInfo& info);  // a batch of one topic, as columns
-  // produce(topic, partition, value, key, headers, timestamp, id) once the wrapper is found.
-  napi_value ProduceArgs(napi_env env, const napi_value* args);
+  Napi::Value Topic(const Napi::CallbackInfo& info);          // (name) -> index for the produce calls
+  napi_value ProduceArgs(napi_env env, const napi_value* args, bool plain);
   Napi::Value OutqLen(const Napi::CallbackInfo& info);
   Napi::Value Txn(const Napi::CallbackInfo& info);  // (op: TxnOp, timeoutMs)
 
-  // Queues one message; returns librdkafka's error (0 when accepted).
-  rd_kafka_resp_err_t ProduceOne(Napi::Env env, const Napi::Value& topic, int32_t partition,
+  // Queues one message; returns librdkafka's error (0 when accepted). Empty `headers`: none.
+  rd_kafka_resp_err_t ProduceOne(Napi::Env env, rd_kafka_topic_t* rkt, int32_t partition,
                                  const Napi::Value& value, const Napi::Value& key, const Napi::Value& headers,
                                  int64_t timestamp, double id);
   void AfterProduce();
-  rd_kafka_topic_t* TopicFor(Napi::Env env, const Napi::Value& topic);  // cached topic handles
+  rd_kafka_topic_t* TopicFor(Napi::Env env, const Napi::Value& topic);  // cached topic handles, by name
+  rd_kafka_topic_t* TopicArg(Napi::Env env, napi_value topic);            // by index or name
 
   ReportQueue reports_;
-  std::unordered_map<std::string, rd_kafka_topic_t*> topics_;
+  struct TopicHandle {
+    rd_kafka_topic_t* rkt;
+    int32_t index;  // in topic_list_
+  };
+  std::unordered_map<std::string, TopicHandle> topics_;
+  std::vector<rd_kafka_topic_t*> topic_list_;  // by the index topic() gave JS
   rd_kafka_topic_t* last_topic_ = nullptr;
   std::string last_topic_name_;
 
@@ -66,6 +76,8 @@ class Producer : public ClientWrap<Producer> {
 
   static constexpr uint32_t kInlineServeEvery = 64;  // a power of two
   uint32_t produced_since_serve_ = 0;
+  // Where a string value, key or header is copied for librdkafka (which copies it again): reused, JS thread only.
+  std::string value_scratch_, key_scratch_, header_scratch_;
   int64_t in_flight_ = 0;  // accepted by produce, report not yet handed to JS
 };
 

@@ -1,5 +1,6 @@
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { DeliveryReport, KafkaFdError, KafkaLog, MockCluster, Poller, Producer } from '../../lib';
+import { DeliveryReport, KafkaFdError, KafkaLog, Message, MockCluster, Poller, Producer } from '../../lib';
+import { consumeAll } from '../support/kafka';
 import { countLoopTurns } from '../support/loop-turns';
 import { track } from '../support/track';
 
@@ -59,6 +60,30 @@ describe('Producer on the mock cluster', () => {
     expect(seen.every((r) => r.error === undefined && r.topic === 'orders')).toBe(true);
     await p.flush(5000);
     expect(p.inFlightCount).toBe(0);
+  });
+
+  it('a mixed batch goes out whole and in order: runs split at every change of topic, partition, headers or timestamp', async () => {
+    const p = producer();
+    // Plain runs (one native call each) around messages that go alone (headers, a timestamp), a change of
+    // topic and of partition, keyed and key-less messages, strings, Buffers, empty and null values.
+    const batch: Message[] = [
+      ...Array.from({ length: 5 }, (_, i) => ({ topic: 'one', value: `a${i}`, key: i % 2 ? `k${i}` : undefined })),
+      { topic: 'one', value: 'h', headers: { h: '1' } },
+      { topic: 'one', value: Buffer.from('b0') }, { topic: 'one', value: '' }, { topic: 'one', value: null },
+      { topic: 'one', value: 't', timestamp: 1700000000000 },
+      { topic: 'orders', value: 'o0', partition: 2 }, { topic: 'orders', value: 'o1', partition: 2 },
+      { topic: 'one', value: 'c0', key: Buffer.from('kb') }, { topic: 'one', value: 'c1' },
+    ];
+    await expect(p.produceMany(batch)).resolves.toEqual({ delivered: batch.length });
+    const one = await consumeAll('one', 12, 15000, mock.bootstrapServers);
+    expect(one.map((m) => [m.key, m.payload])).toEqual([
+      [null, 'a0'], ['k1', 'a1'], [null, 'a2'], ['k3', 'a3'], [null, 'a4'], [null, 'h'], [null, 'b0'], [null, ''], [null, null],
+      [null, 't'], ['kb', 'c0'], [null, 'c1'],
+    ]);
+    expect(one[5].headers).toEqual(['h', '1']);
+    expect(one[9].ts).toBe(1700000000000);
+    const orders = await consumeAll('orders', 2, 15000, mock.bootstrapServers);
+    expect(orders.filter((m) => m.payload === 'o0' || m.payload === 'o1').map((m) => [m.partition, m.payload])).toEqual([[2, 'o0'], [2, 'o1']]);
   });
 
   it('rejects bad input with KafkaFdError and keeps working', async () => {

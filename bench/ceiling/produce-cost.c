@@ -1,9 +1,9 @@
 /*
  * The floor under one produce call: librdkafka's own enqueue of a 100-byte value (copied) with an opaque, on
  * one thread, broker-free (the producer points at a closed port and its queue holds everything), as
- * bench/produce-path.ts times ours. rd_kafka_produceva per message (what the addon calls) and, for
- * reference, rd_kafka_produce_batch per 1000 (not used by the addon: it goes on past a refused message, so
- * a batch could lose its order). Prints one JSON line: the median ns per message of 7 loops of 200,000.
+ * bench/produce-path.ts times ours. rd_kafka_produceva per message (the addon's single-message call) and
+ * rd_kafka_produce_batch per 1000 (what produceValues, the batch path, calls for runs of plain messages).
+ * Prints one JSON line: the median ns per message of 7 loops of 200,000.
  */
 #include <librdkafka/rdkafka.h>
 #include <stdint.h>

@@ -54,8 +54,8 @@ class Client : public PollTarget, public Closable {
   }
   // After a unit of inline work (an accepted message): serve natively now and then (see PollerCore).
   void ServeInline();
-  void AfterInlineWork() {
-    if (poller_) poller_->AfterWork();
+  void AfterInlineWork(uint32_t units = 1) {
+    if (poller_) poller_->AfterWork(units);
   }
   // Schedules a dispatch on the poller (fd mode), e.g. after threadpool work left something queued.
   void Schedule();

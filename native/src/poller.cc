@@ -161,8 +161,8 @@ void PollerCore::ServeInline(PollTarget* target) {
   if (r->needs_serve || target->HasPending()) Schedule(r);
 }
 
-void PollerCore::AfterWork() {
-  if (++since_sweep_ < kInlineSweepEvery || registrations_.size() < 2) return;
+void PollerCore::AfterWork(uint32_t units) {
+  if ((since_sweep_ += units) < kInlineSweepEvery || registrations_.size() < 2) return;
   since_sweep_ = 0;
   for (auto& r : registrations_) {
     if (r->target->HasQueuedEvents()) ServeInline(r->target);

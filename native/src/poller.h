@@ -98,7 +98,7 @@ class PollerCore : public std::enable_shared_from_this<PollerCore> {
   void ServeInline(PollTarget* target);
   // Called after every unit of inline work (an accepted message): every kInlineSweepEvery, serve natively
   // every target of this poller whose queues are not empty (a long synchronous loop over many producers).
-  void AfterWork();
+  void AfterWork(uint32_t units = 1);
   void Release();  // close every handle (no targets left, or environment teardown)
 
   const PollerOptions& options() const { return options_; }

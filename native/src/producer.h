@@ -44,6 +44,7 @@ class Producer : public ClientWrap<Producer> {
   static napi_value BoundProducePlain(napi_env env, napi_callback_info info);
   Napi::Value ProduceValues(const Napi::CallbackInfo& info);  // a batch of one topic, as columns
   Napi::Value Topic(const Napi::CallbackInfo& info);          // (name) -> index for the produce calls
+  uint32_t GatherChunk(Napi::Env env, napi_value values, napi_value keys, uint32_t from, uint32_t max, double first_id);
   napi_value ProduceArgs(napi_env env, const napi_value* args, bool plain);
   Napi::Value OutqLen(const Napi::CallbackInfo& info);
   Napi::Value Txn(const Napi::CallbackInfo& info);  // (op: TxnOp, timeoutMs)
@@ -78,6 +79,13 @@ class Producer : public ClientWrap<Producer> {
   uint32_t produced_since_serve_ = 0;
   // Where a string value, key or header is copied for librdkafka (which copies it again): reused, JS thread only.
   std::string value_scratch_, key_scratch_, header_scratch_;
+  // produceValues' chunk for rd_kafka_produce_batch, and the string bytes its messages point at.
+  std::vector<rd_kafka_message_t> batch_;
+  std::string arena_;
+  // message.max.bytes, and what librdkafka adds to a message's key and value before comparing with it (at
+  // most a few dozen bytes: more than enough). A message that may be too large goes by the single call.
+  size_t max_message_bytes_ = 1000000;
+  static constexpr size_t kWireOverhead = 256;
   int64_t in_flight_ = 0;  // accepted by produce, report not yet handed to JS
 };
 

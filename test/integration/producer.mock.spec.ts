@@ -14,7 +14,7 @@ describe('Producer on the mock cluster', () => {
   };
 
   beforeAll(() => {
-    mock = MockCluster.start({ brokers: 3, topics: { orders: 4, one: 1 } });
+    mock = MockCluster.start({ brokers: 3, topics: { orders: 4, one: 1, sizes: 1 } });
   });
   afterEach(async () => {
     await open.closeAll();
@@ -84,6 +84,25 @@ describe('Producer on the mock cluster', () => {
     expect(one[9].ts).toBe(1700000000000);
     const orders = await consumeAll('orders', 2, 15000, mock.bootstrapServers);
     expect(orders.filter((m) => m.payload === 'o0' || m.payload === 'o1').map((m) => [m.partition, m.payload])).toEqual([[2, 'o0'], [2, 'o1']]);
+  });
+
+  it('a too-large message in a plain run is refused alone, by its own error: nothing after it goes out', async () => {
+    const p = producer({ 'message.max.bytes': 10000 });
+    const batch: Message[] = ['a', 'b', 'x'.repeat(20000), 'c'].map((value) => ({ topic: 'sizes', value }));
+    const outcome = await p.produceMany(batch).then(() => undefined, (e: unknown) => e);
+    expect(outcome).toMatchObject({ name: 'KafkaFdError', code: 'ERR_MSG_SIZE_TOO_LARGE', failed: 2 });
+    let thrown: unknown;
+    try {
+      p.produceManyAsync(batch);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toMatchObject({ code: 'ERR_MSG_SIZE_TOO_LARGE', accepted: 2 });
+    // A message just under the limit still goes (by the single call, past the batch call's margin).
+    await expect(p.produceMany([{ topic: 'sizes', value: 'd' }, { topic: 'sizes', value: 'y'.repeat(9900) }])).resolves.toEqual({ delivered: 2 });
+    await p.flush(5000);
+    const read = await consumeAll('sizes', 6, 15000, mock.bootstrapServers);
+    expect(read.map((m) => (m.payload ?? '').slice(0, 1))).toEqual(['a', 'b', 'a', 'b', 'd', 'y']);
   });
 
   it('rejects bad input with KafkaFdError and keeps working', async () => {

@@ -52,22 +52,25 @@ export interface NativeEventSink {
   onEvent(kind: number, code: number, name: string, text: string, fatal: boolean): void;
 }
 
-/** produce() for a message without partition, headers or timestamp: librdkafka's code, 0 when accepted. */
+/** A bound produce call (`NativeProducer.bindProduce`): librdkafka's code, 0 when accepted; throws for a value,
+ * key or header that is not bytes. Topic: a name, or the index `topic()` gave for it (no string to convert per
+ * message). */
+export type ProduceFull = (topic: string | number, partition: number | undefined, value: unknown, key: unknown,
+  headers: unknown, timestamp: number | undefined, id: number) => number;
+/** The same for a message without partition, headers or timestamp. */
 export type ProducePlain = (topic: string | number, value: unknown, key: unknown, id: number) => number;
 
 export interface NativeProducer extends NativeClient {
-  /** Topic: a name, or the index `topic()` gave for it (no string to convert per message). */
-  produce(topic: string | number, partition: number | undefined, value: unknown, key: unknown, headers: unknown,
-    timestamp: number | undefined, id: number): number;
-  /** `produce` bound to this producer (no wrapper lookup per call); with `plain`, its form for a message without
-   * partition, headers or timestamp. */
-  bindProduce(plain: false): NativeProducer['produce'];
+  /** A produce function bound to this producer (no wrapper lookup per call); with `plain`, its form for a
+   * message without partition, headers or timestamp. */
+  bindProduce(plain: false): ProduceFull;
   bindProduce(plain: true): ProducePlain;
   /** The index the produce calls may pass for this topic (its handle made now if new); -1 once closing. */
   topic(name: string): number;
   /** A run of one topic and partition as columns, message i (values[i], keys?.[i]) with id firstId + i: how
-   * many were accepted, from the first. It stops at the first refused (librdkafka's error or a value that
-   * is not bytes) and leaves it to a single `produce`, which says why; it never throws half-way. */
+   * many were accepted, from the first. It stops at the first refused (librdkafka's error, a value that is
+   * not bytes, one that may be over message.max.bytes) and leaves it to a single produce call, which says why;
+   * it never throws half-way. */
   produceValues(topic: string | number, values: unknown[], keys: unknown[] | undefined, partition: number | undefined,
     firstId: number, count: number): number;
   outqLen(): number;

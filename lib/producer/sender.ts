@@ -1,6 +1,6 @@
 import { deliveryError } from '../errors/delivery-errors';
 import { KafkaFdError } from '../errors/kafka-fd.error';
-import { NativeProducer, ProducePlain, errorCode } from '../native/binding';
+import { NativeProducer, ProduceFull, ProducePlain, errorCode } from '../native/binding';
 import { Backlog } from './backlog';
 import type { BatchRecord } from './batch-record';
 import type { Deliveries } from './deliveries';
@@ -19,7 +19,7 @@ export class Sender {
   /** Accepted by librdkafka, report not yet settled. */
   private inFlight = 0;
   private nextId = 1;
-  private readonly produceFn: NativeProducer['produce'];
+  private readonly produceFn: ProduceFull;
   private readonly producePlain: ProducePlain;
   // Topics by the index the addon gave (so that no name is converted per message); the last one apart.
   private readonly topics = new Map<string, number>();

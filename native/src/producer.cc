@@ -36,7 +36,6 @@ T* TypedArrayData(Napi::Object sink, const char* key, size_t* length) {
 
 Napi::Function Producer::Init(Napi::Env env) {
   std::vector<Method> methods = ClientMethods();
-  methods.push_back(InstanceMethod("produce", &Producer::Produce));
   methods.push_back(InstanceMethod("bindProduce", &Producer::BindProduce));
   methods.push_back(InstanceMethod("topic", &Producer::Topic));
   methods.push_back(InstanceMethod("produceValues", &Producer::ProduceValues));
@@ -206,15 +205,9 @@ rd_kafka_resp_err_t Producer::ProduceOne(Napi::Env env, rd_kafka_topic_t* rkt, i
   return err;
 }
 
-// produce(topic, partition, value, key, headers, timestamp, id) -> librdkafka error code (0: accepted)
-Napi::Value Producer::Produce(const Napi::CallbackInfo& info) {
-  napi_value args[7];
-  for (size_t i = 0; i < 7; i++) args[i] = info[i];
-  return Napi::Value(info.Env(), ProduceArgs(info.Env(), args, false));
-}
-
-// The produce call's work once the wrapper is found: `plain` is (topic, value, key, id), the full form is
-// (topic, partition, value, key, headers, timestamp, id). Topic: an index from topic() or a name.
+// A bound produce call (bindProduce): `plain` is (topic, value, key, id), the full form is (topic, partition,
+// value, key, headers, timestamp, id). Topic: an index from topic() or a name. Returns librdkafka's error
+// code (0: accepted); throws a KafkaFdError for a value, key or header that is not bytes.
 napi_value Producer::ProduceArgs(napi_env env, const napi_value* args, bool plain) {
   Napi::Env e(env);
   if (Stopped()) return Napi::Number::New(e, RD_KAFKA_RESP_ERR__STATE);

@@ -1,7 +1,8 @@
 #pragma once
-// NativeProducer: a Client (client.h) that produces. Its own part is producing (produceva with cached topic
-// handles), delivery reports (dr_msg_cb only appends to `reports_`; Dispatch hands JS batches through typed
-// arrays that JS allocated once) and transactions (on the threadpool).
+// NativeProducer: a Client (client.h) that produces. Its own part is producing (bound produce functions over
+// produceva, runs of a batch over produce_batch, topic handles cached and known to JS by index), delivery
+// reports (dr_msg_cb only appends to `reports_`; Dispatch hands JS batches through typed arrays that JS
+// allocated once) and transactions (on the threadpool).
 #include <librdkafka/rdkafka.h>
 #include <napi.h>
 
@@ -36,7 +37,6 @@ class Producer : public ClientWrap<Producer> {
   void OnDestroyed() override { in_flight_ = 0; }
 
  private:
-  Napi::Value Produce(const Napi::CallbackInfo& info);
   Napi::Value BindProduce(const Napi::CallbackInfo& info);  // (plain) -> produce bound to this producer
   template <size_t N>
   static napi_value CallBound(napi_env env, napi_callback_info info, bool plain);

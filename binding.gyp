@@ -10,6 +10,7 @@
         "native/src/addon.cc",
         "native/src/client.cc",
         "native/src/producer.cc",
+        "native/src/produce_batch.cc",
         "native/src/consumer.cc",
         "native/src/message_columns.cc",
         "native/src/partition_list.cc",

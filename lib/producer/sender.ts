@@ -12,8 +12,9 @@ export type BatchRefusal = KafkaFdError & { accepted: number };
 
 /**
  * The producer's way into librdkafka: message ids, what is in flight, the backlog of messages that wait for
- * room (`queueFull: 'wait'`), and the two native calls, one message (`produce`, bound so that a call skips
- * the wrapper's lookup) or a run of one topic as columns (`produceValues`, one call for the run).
+ * room (`queueFull: 'wait'`), and the native calls: one message (a produce function bound to the native
+ * producer, so that a call skips the wrapper's lookup, the topic by index) or a run of one topic and partition
+ * as columns (`produceValues`, one call for the run).
  */
 export class Sender {
   /** Accepted by librdkafka, report not yet settled. */
@@ -98,9 +99,9 @@ export class Sender {
       let refused: unknown;
       try {
         while (accepted < messages.length) {
-          // A run of one topic and partition without headers or timestamps goes in one native call (its
-          // per-call cost paid once: 342-347 against 376-391 ns per message bound one by one, broker-free,
-          // tmp script); whatever it stops at goes alone, which says why.
+          // A run of one topic and partition without headers or timestamps goes in one native call, over
+          // rd_kafka_produce_batch (236-244 ns a message against produceAsync's 339-407, bench:produce-path);
+          // whatever it stops at goes alone, which says why.
           const run = plainRun(messages, accepted);
           if (run !== undefined) {
             const n = this.native.produceValues(this.topicRef(run.topic), run.values, run.keys, run.partition, firstId + accepted, run.values.length);

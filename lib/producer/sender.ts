@@ -136,7 +136,7 @@ export class Sender {
   /** One message into librdkafka; counts it in flight when accepted. Returns librdkafka's error code. */
   private produceNative(m: Message, id: number): number {
     const ts = m.timestamp;
-    const err = m.partition === undefined && ts === undefined && (m.headers === undefined || m.headers === null)
+    const err = m.partition === undefined && plain(m)
       ? this.producePlain(this.topicRef(m.topic), m.value, m.key, id)
       : this.produceFn(this.topicRef(m.topic), m.partition, m.value, m.key, headersForAddon(m.headers),
         ts instanceof Date ? ts.getTime() : ts, id);

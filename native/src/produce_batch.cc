@@ -34,6 +34,8 @@ Napi::Value Producer::ProduceValues(const Napi::CallbackInfo& info) {
   const uint32_t n = static_cast<uint32_t>(count);
   uint32_t accepted = 0;
   while (accepted < n) {
+    // A handle scope per chunk: a run of 100,000 must not hold 100,000 element handles until the call returns.
+    Napi::HandleScope scope(env);
     const uint32_t chunk = std::min<uint32_t>(n - accepted, kInlineServeEvery);
     const uint32_t gathered = GatherChunk(env, values, has_keys ? keys : nullptr, accepted, chunk, first_id);
     if (gathered == 0) break;

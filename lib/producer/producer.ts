@@ -23,6 +23,11 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** No fewer than the bytes a checked value or key takes (a UTF-16 unit is at most 3 bytes of UTF-8). */
+function upperBytes(v: unknown): number {
+  return typeof v === 'string' ? v.length * 3 : v == null ? 0 : (v as Buffer).length;
+}
+
 /**
  * A Kafka producer over librdkafka whose delivery reports, statistics, errors and logs are served on the
  * event loop by a {@link Poller} (fd mode, the default): no polling thread, no interval timer, nothing on
@@ -52,6 +57,14 @@ export class Producer {
   private closePromise: Promise<void> | undefined;
   private dispatching = false;
   private readonly transactions: Transactions;
+  // Whether produce() and a plain produceAsync() go out once the microtask ends, a turn's messages as runs
+  // of one native call (Sender.defer): not for a transactional producer, whose messages must be in
+  // librdkafka before a commit, and, for produceAsync, not when a full queue must throw at once.
+  private readonly deferProduce: boolean;
+  private readonly deferAsync: boolean;
+  // message.max.bytes less room for librdkafka's overhead: a produceAsync value under it cannot be refused
+  // for its size, so it may be deferred (a refusal must throw from the call).
+  private readonly deferBytes: number;
 
   constructor(options: ProducerOptions) {
     if (!options || typeof options !== 'object' || !options.kafka || typeof options.kafka !== 'object') {
@@ -86,6 +99,9 @@ export class Producer {
     this.name = options.name ?? this.native.name();
     this.native.attach(this.poller?.native);
     const transactionalId = options.kafka['transactional.id'];
+    this.deferProduce = transactionalId === undefined;
+    this.deferAsync = this.deferProduce && queueFull === 'wait';
+    this.deferBytes = Number(options.kafka['message.max.bytes'] ?? 1000000) - 512;
     // The producer itself is what a transaction's function produces with.
     this.transactions = new Transactions(this.native, transactionalId === undefined ? undefined : String(transactionalId), {
       refusal: () => this.refusal(),
@@ -148,6 +164,11 @@ export class Producer {
     if (refused) return Promise.reject(refused);
     const id = this.sender.ids(1);
     const promise = this.deliveries.promise(id, message.topic);
+    if (this.deferProduce) {
+      // Its promise says what librdkafka answers, whenever it answers.
+      this.sender.defer(message, id);
+      return promise;
+    }
     let err: number;
     try {
       err = this.sender.send(message, id);
@@ -175,6 +196,10 @@ export class Producer {
     if (refused) throw refused;
     const id = this.sender.ids(1);
     this.deliveries.expect(id, message.topic);
+    if (this.deferAsync && this.deferrable(message)) {
+      this.sender.defer(message, id);
+      return;
+    }
     let err: number;
     try {
       err = this.sender.send(message, id);
@@ -282,6 +307,8 @@ export class Producer {
 
   private async doClose(timeoutMs: number): Promise<void> {
     this.state = 'closing';
+    // Deferred messages were accepted: they go out before anything closes.
+    this.sender.flushPending();
     if (this.dispatching) await new Promise((resolve) => setImmediate(resolve));
     // An open transaction is aborted first (its queued messages are purged and fail).
     await this.transactions.beforeClose(timeoutMs);
@@ -318,6 +345,13 @@ export class Producer {
 
   private refuse(message: Message): KafkaFdError | undefined {
     return this.refusal() ?? this.checker.one(message);
+  }
+
+  /** Whether librdkafka can refuse nothing of this message at its enqueue but a full queue (which waits):
+   * no partition (unknown), no headers or timestamp, and a size under message.max.bytes for sure. */
+  private deferrable(m: Message): boolean {
+    return m.partition === undefined && m.headers == null && m.timestamp === undefined &&
+      upperBytes(m.value) + upperBytes(m.key) <= this.deferBytes;
   }
 
   private refuseBatch(messages: readonly Message[]): KafkaFdError | undefined {

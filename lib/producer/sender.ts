@@ -27,6 +27,16 @@ export class Sender {
   private lastTopic: string | undefined;
   private lastTopicIndex = -1;
   readonly backlog: Backlog;
+  // Messages taken by defer() and not yet sent, in runs of consecutive ids.
+  private segments: Array<{ firstId: number; messages: Message[] }> = [];
+  private pendingCount = 0;
+  private flushing = false;
+  private scheduled = false;
+  private readonly flushTask = (): void => {
+    this.scheduled = false;
+    this.flushPending();
+  };
+  private readonly onIdle: () => void;
 
   constructor(
     private readonly native: NativeProducer,
@@ -36,6 +46,7 @@ export class Sender {
   ) {
     this.produceFn = native.bindProduce(false);
     this.producePlain = native.bindProduce(true);
+    this.onIdle = backlog.onEmpty;
     this.backlog = new Backlog({
       produce: (m, id) => this.produceNative(m, id),
       fail: (id, err, why) => this.deliveries.fail(id, err, why),
@@ -45,7 +56,7 @@ export class Sender {
 
   /** Messages accepted and not yet reported, those waiting for room included. */
   get count(): number {
-    return this.inFlight + this.backlog.length;
+    return this.inFlight + this.backlog.length + this.pendingCount;
   }
 
   /** `n` consecutive message ids; returns the first. */
@@ -73,6 +84,12 @@ export class Sender {
   /** Queues one message natively, or in the backlog while librdkafka's queue is full. Returns librdkafka's
    * error (0: accepted or waiting); throws when the addon refuses the message's shape. */
   send(m: Message, id: number): number {
+    if (this.flushing) {
+      // Produced from a report's subscriber while deferred messages go out: after them.
+      this.defer(m, id);
+      return 0;
+    }
+    this.flushPending();
     if (this.backlog.length > 0) {
       // Keep order: nothing overtakes a message that waits for room.
       this.backlog.add(m, id);
@@ -93,44 +110,123 @@ export class Sender {
    * `accepted` says how many went before it (the rest are forgotten: nothing after it was sent).
    */
   sendBatch(messages: readonly Message[], firstId: number): BatchRefusal | undefined {
+    if (this.flushing) {
+      // Produced from a report's subscriber while deferred messages go out: after them, each on its own.
+      for (let i = 0; i < messages.length; i++) this.defer(messages[i], firstId + i);
+      return undefined;
+    }
+    this.flushPending();
     let accepted = 0;
     if (this.backlog.length === 0) {
-      let err = 0;
-      let refused: unknown;
-      try {
-        while (accepted < messages.length) {
-          // A run of one topic and partition without headers or timestamps goes in one native call, over
-          // rd_kafka_produce_batch (236-244 ns a message against produceAsync's 339-407, bench:produce-path);
-          // whatever it stops at goes alone, which says why.
-          const run = plainRun(messages, accepted);
-          if (run !== undefined) {
-            const n = this.native.produceValues(this.topicRef(run.topic), run.values, run.keys, run.partition, firstId + accepted, run.values.length);
-            this.inFlight += n;
-            accepted += n;
-            if (n === run.values.length) continue;
-          }
-          err = this.produceNative(messages[accepted], firstId + accepted);
-          if (err !== 0) break;
-          accepted++;
-        }
-      } catch (e) {
-        // The addon's own checks (a second line behind MessageChecker) refused this one.
-        refused = e;
-      }
-      if (refused !== undefined || (err !== 0 && !(err === errorCode('ERR__QUEUE_FULL') && this.queueFull === 'wait'))) {
+      const stop = this.sendFrom(messages, 0, firstId);
+      accepted = stop.next;
+      if (accepted === messages.length) return undefined;
+      if (!this.waitsForRoom(stop)) {
         for (let i = accepted; i < messages.length; i++) this.deliveries.forget(firstId + i);
-        const error = refused !== undefined
-          ? new KafkaFdError(`message ${accepted} of the batch: ${(refused as Error)?.message ?? String(refused)}`, {
-            code: refused instanceof KafkaFdError ? refused.code : 'ERR__INVALID_ARG', cause: refused,
+        const error = stop.refused !== undefined
+          ? new KafkaFdError(`message ${accepted} of the batch: ${(stop.refused as Error)?.message ?? String(stop.refused)}`, {
+            code: stop.refused instanceof KafkaFdError ? stop.refused.code : 'ERR__INVALID_ARG', cause: stop.refused,
           })
-          : deliveryError(err, messages[accepted].topic);
+          : deliveryError(stop.err, messages[accepted].topic);
         return Object.assign(error, { accepted });
       }
-      if (accepted === messages.length) return undefined;
     }
-    const now = Date.now();
-    for (let i = accepted; i < messages.length; i++) this.backlog.add(messages[i], firstId + i, now);
+    this.waitFrom(messages, accepted, firstId);
     return undefined;
+  }
+
+  /**
+   * Takes message `id` now and sends it, with those taken before it, when this microtask ends or
+   * {@link deferLimit} wait, whichever is first: the messages of one turn go to librdkafka as runs of
+   * `produceValues` (rd_kafka_produce_batch), a third cheaper a message than one call each. What librdkafka
+   * refuses then fails that message alone through its promise or `acks$`/`errors$`, never the others. Every
+   * other way in sends what waits here first, so nothing overtakes a deferred message.
+   */
+  defer(m: Message, id: number): void {
+    const last = this.segments.length > 0 ? this.segments[this.segments.length - 1] : undefined;
+    if (last !== undefined && id === last.firstId + last.messages.length) last.messages.push(m);
+    else this.segments.push({ firstId: id, messages: [m] });
+    this.pendingCount++;
+    if (this.flushing) return; // the flush under way sends it too
+    if (this.pendingCount >= deferLimit) this.flushPending();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.flushTask);
+    }
+  }
+
+  /** Sends what {@link defer} holds, in order: runs of plain messages in one call each, the rest one by one;
+   * a message librdkafka refuses fails alone. Never throws. */
+  flushPending(): void {
+    if (this.flushing || this.pendingCount === 0) return;
+    this.flushing = true;
+    try {
+      while (this.segments.length > 0) {
+        const { messages, firstId } = this.segments.shift()!;
+        // Each message stays counted as pending until it is in flight, failed or waiting for room, so that
+        // reports served inside the native call never make the count reach 0 early (flush() would return).
+        let i = 0;
+        while (i < messages.length && this.backlog.length === 0) {
+          const stop = this.sendFrom(messages, i, firstId);
+          this.pendingCount -= stop.next - i;
+          i = stop.next;
+          if (i === messages.length || this.waitsForRoom(stop)) break;
+          this.pendingCount--;
+          if (stop.refused !== undefined) {
+            this.deliveries.fail(firstId + i, errorCode('ERR__INVALID_ARG'), (stop.refused as Error)?.message ?? String(stop.refused));
+          } else {
+            this.deliveries.fail(firstId + i, stop.err);
+          }
+          i++;
+        }
+        this.pendingCount -= messages.length - i;
+        this.waitFrom(messages, i, firstId);
+      }
+    } finally {
+      this.flushing = false;
+    }
+    // Every one may have failed here, with no report to come that would wake flush().
+    this.onIdle();
+  }
+
+  /**
+   * Sends messages[start..] (ids firstId + index) while librdkafka takes them: runs of one topic and
+   * partition without headers or timestamps in one native call over rd_kafka_produce_batch (236-244 ns a
+   * message against produceAsync's single call at 339-407, bench:produce-path); whatever a run stops at goes
+   * alone, which says why. Returns where it stopped and why (librdkafka's code, or what the addon threw).
+   */
+  private sendFrom(messages: readonly Message[], start: number, firstId: number): Stop {
+    let next = start;
+    try {
+      while (next < messages.length) {
+        const run = plainRun(messages, next);
+        if (run !== undefined) {
+          const n = this.native.produceValues(this.topicRef(run.topic), run.values, run.keys, run.partition, firstId + next, run.values.length);
+          this.inFlight += n;
+          next += n;
+          if (n === run.values.length) continue;
+        }
+        const err = this.produceNative(messages[next], firstId + next);
+        if (err !== 0) return { next, err, refused: undefined };
+        next++;
+      }
+    } catch (e) {
+      // The addon's own checks (a second line behind MessageChecker) refused this one.
+      return { next, err: 0, refused: e };
+    }
+    return { next, err: 0, refused: undefined };
+  }
+
+  /** Whether the stop is a full queue that the message waits out (`queueFull: 'wait'`). */
+  private waitsForRoom(stop: Stop): boolean {
+    return stop.refused === undefined && stop.err === errorCode('ERR__QUEUE_FULL') && this.queueFull === 'wait';
+  }
+
+  /** messages[from..] wait in the backlog, in order. */
+  private waitFrom(messages: readonly Message[], from: number, firstId: number): void {
+    if (from >= messages.length) return;
+    const now = Date.now();
+    for (let i = from; i < messages.length; i++) this.backlog.add(messages[i], firstId + i, now);
   }
 
   /** One message into librdkafka; counts it in flight when accepted. Returns librdkafka's error code. */
@@ -157,6 +253,17 @@ export class Sender {
     this.lastTopicIndex = index;
     return index;
   }
+}
+
+/** How many deferred messages are sent at once without waiting for the microtask (a loop of a million
+ * produceAsync calls holds at most this many in JS). */
+const deferLimit = 256;
+
+/** Where {@link Sender.sendFrom} stopped: the index of the first message not sent and why. */
+interface Stop {
+  next: number;
+  err: number;
+  refused: unknown;
 }
 
 /** The messages from `start` that one `produceValues` call takes (at least two), as columns. */

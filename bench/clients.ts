@@ -81,18 +81,20 @@ const failed = (e: unknown): never => {
 
 /**
  * Ours: fd or thread mode; produce() (a promise each), produceAsync() (acks from acks$) or produceMany()
- * (one promise per batch). Defaults otherwise (linger.ms 5, as librdkafka's).
+ * (one promise per batch). Defaults otherwise (linger.ms 5, as librdkafka's; the global poller, or in fd mode
+ * a poller of the given turn budget when the client is named `kafka-fd fd produceAsync()@2`, say).
  */
-function ours(mode: 'fd' | 'thread', api: 'produce' | 'produceAsync' | 'produceMany'): Factory {
+function ours(mode: 'fd' | 'thread', api: 'produce' | 'produceAsync' | 'produceMany', turnBudgetMs?: number): Factory {
   return (brokers, topic) => {
     const core = require('../lib/core') as typeof import('../lib/core');
     let ps: FdProducer[] = [];
     let onReport: OnAcked | undefined;
+    const poller = turnBudgetMs === undefined || mode !== 'fd' ? core.Poller.global() : new core.Poller({ name: 'bench', turnBudgetMs });
     return {
       librdkafka: core.librdkafkaVersion(),
-      pollerMetrics: mode === 'fd' ? () => core.Poller.global().metrics() : undefined,
+      pollerMetrics: mode === 'fd' ? () => poller.metrics() : undefined,
       async connect(n) {
-        ps = Array.from({ length: n }, () => new core.Producer({ kafka: { 'bootstrap.servers': brokers, acks: 'all' }, polling: { mode } }));
+        ps = Array.from({ length: n }, () => new core.Producer({ kafka: { 'bootstrap.servers': brokers, acks: 'all' }, polling: mode === 'fd' ? { mode, poller } : { mode } }));
         await Promise.all(ps.map((p) => p.produce({ topic, value: 'warm-up' })));
         if (api === 'produceAsync') {
           for (const p of ps) {
@@ -224,6 +226,17 @@ const platformatic: Factory = (brokers, topic) => {
     },
   };
 };
+
+/** The factory of a client named in BENCH_CLIENTS; ours in fd mode takes `@<turnBudgetMs>`. */
+export function producerFactory(name: string): Factory {
+  const [base, budget] = name.split('@');
+  if (budget !== undefined && base.startsWith('kafka-fd fd ')) {
+    return ours('fd', base.slice('kafka-fd fd '.length).replace('()', '') as 'produce' | 'produceAsync' | 'produceMany', Number(budget));
+  }
+  const factory = CLIENTS[name];
+  if (!factory) throw new Error(`unknown producer client '${name}'`);
+  return factory;
+}
 
 export const CLIENTS: Record<string, Factory> = {
   'kafka-fd fd produce()': ours('fd', 'produce'),

@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import { createHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type BenchClient, CLIENTS, nowMs, type OnAcked, timeBursts } from './clients';
+import { pinJsThread } from './pin';
+import { type BenchClient, nowMs, type OnAcked, producerFactory, timeBursts } from './clients';
 import { ThreadSched } from './sched';
 
 export interface Job {
@@ -195,7 +196,7 @@ async function transactions(job: Job): Promise<Record<string, unknown>> {
 
 async function run(job: Job): Promise<Record<string, unknown>> {
   if (job.scenario === 'transactions') return transactions(job);
-  const c = CLIENTS[job.client](job.brokers, job.topic);
+  const c = producerFactory(job.client)(job.brokers, job.topic);
   gc();
   const rssLoaded = process.memoryUsage().rss;
   await c.connect(job.producers);
@@ -207,11 +208,16 @@ async function run(job: Job): Promise<Record<string, unknown>> {
       break;
     }
     case 'sustained':
-      out = await stream(c, job, true);
+    case 'paced': {
+      const unpin = process.env.BENCH_PIN ? pinJsThread() : undefined;
+      try {
+        out = job.scenario === 'sustained' ? await stream(c, job, true) : await stream(c, { ...job, window: 0 }, false);
+      } finally {
+        unpin?.();
+      }
+      if (unpin) out.pinned = 1;
       break;
-    case 'paced':
-      out = await stream(c, { ...job, window: 0 }, false);
-      break;
+    }
     case 'idle': {
       await sleep(1000); // connections settled, warm-up acked
       const cpu0 = process.cpuUsage();

@@ -16,8 +16,10 @@
 // with a fresh topic per scenario). Ours also runs built against @confluentinc/kafka-javascript's
 // librdkafka, to compare like with like (BENCH_PEER_LIBRDKAFKA=0 skips it).
 // Writes bench/results/<date>.md, .json and -seed.svg (<date>-<scenarios> for a partial run). Env:
-// BENCH_SCENARIOS, BENCH_REPS, BENCH_CLIENTS; BENCH_PRODUCERS (e.g. 25: only those producer counts) and
-// BENCH_ROUNDS (bursts per seed run, 5) for a focused before/after.
+// BENCH_SCENARIOS, BENCH_REPS, BENCH_CLIENTS (ours in fd mode may end in `@<turnBudgetMs>`: a poller of
+// that budget); BENCH_PRODUCERS (e.g. 25: only those producer counts) and BENCH_ROUNDS (bursts per seed run,
+// 5) for a focused before/after; BENCH_PIN=1: in sustained and paced, the JS thread alone on CPU 0, the rest
+// and the broker on CPU 1 (bench/pin.ts).
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -111,7 +113,9 @@ function main(): void {
     const topic = `bench-${scenario}-${Date.now()}`;
     execFileSync('kcat', ['-b', brokers, '-L', '-t', topic], { stdio: 'ignore' });
     const { producers, clients: all } = PLAN[scenario];
-    const clients = all.filter((c) => !ONLY || ONLY.some((o) => c.startsWith(o)));
+    // Ours with a turn budget (`kafka-fd fd produceAsync()@2`) only when named, in the scenarios that send.
+    const budgeted = scenario === 'seed' || scenario === 'sustained' || scenario === 'paced' ? (ONLY ?? []).filter((o) => o.startsWith('kafka-fd fd ') && o.includes('@')) : [];
+    const clients = [...all.filter((c) => !ONLY || ONLY.some((o) => c.startsWith(o))), ...budgeted];
     for (let rep = 0; rep < REPS; rep++) {
       const order = clients.map((_, i) => clients[(i + rep) % clients.length]);
       for (const n of producers.filter((p) => !COUNTS || COUNTS.includes(p))) for (const c of order) runs.push(measure(scenario, c, n, topic));

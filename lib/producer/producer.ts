@@ -57,9 +57,10 @@ export class Producer {
   private closePromise: Promise<void> | undefined;
   private dispatching = false;
   private readonly transactions: Transactions;
-  // Whether produce() and a plain produceAsync() go out once the microtask ends, a turn's messages as runs
-  // of one native call (Sender.defer): not for a transactional producer, whose messages must be in
-  // librdkafka before a commit, and, for produceAsync, not when a full queue must throw at once.
+  // Whether produce() and produceAsync() of a message without headers or timestamp go out once the
+  // microtask ends, a turn's messages as runs of one native call (Sender.defer): not for a transactional
+  // producer, whose messages must be in librdkafka before a commit, and, for produceAsync, not when a full
+  // queue must throw at once.
   private readonly deferProduce: boolean;
   private readonly deferAsync: boolean;
   // message.max.bytes less room for librdkafka's overhead: a produceAsync value under it cannot be refused
@@ -164,7 +165,7 @@ export class Producer {
     if (refused) return Promise.reject(refused);
     const id = this.sender.ids(1);
     const promise = this.deliveries.promise(id, message.topic);
-    if (this.deferProduce) {
+    if (this.deferProduce && message.headers == null && message.timestamp === undefined) {
       // Its promise says what librdkafka answers, whenever it answers.
       this.sender.defer(message, id);
       return promise;

@@ -2,6 +2,7 @@ import { deliveryError } from '../errors/delivery-errors';
 import { KafkaFdError } from '../errors/kafka-fd.error';
 import { NativeProducer, ProduceFull, ProducePlain, errorCode } from '../native/binding';
 import { Backlog } from './backlog';
+import { DeferredRun } from './deferred';
 import type { BatchRecord } from './batch-record';
 import type { Deliveries } from './deliveries';
 import type { Message } from './types';
@@ -11,10 +12,10 @@ import { headersForAddon } from './validate';
 export type BatchRefusal = KafkaFdError & { accepted: number };
 
 /**
- * The producer's way into librdkafka: message ids, what is in flight, the backlog of messages that wait for
- * room (`queueFull: 'wait'`), and the native calls: one message (a produce function bound to the native
- * producer, so that a call skips the wrapper's lookup, the topic by index) or a run of one topic and partition
- * as columns (`produceValues`, one call for the run).
+ * The producer's way into librdkafka: message ids, what is in flight, the messages deferred to the end of the
+ * microtask, the backlog of messages that wait for room (`queueFull: 'wait'`), and the native calls: one
+ * message (a produce function bound to the native producer, so that a call skips the wrapper's lookup, the
+ * topic by index) or a run of one topic and partition as columns (`produceValues`, one call for the run).
  */
 export class Sender {
   /** Accepted by librdkafka, report not yet settled. */
@@ -28,7 +29,7 @@ export class Sender {
   private lastTopicIndex = -1;
   readonly backlog: Backlog;
   // Messages taken by defer() and not yet sent, in runs of consecutive ids.
-  private segments: Array<{ firstId: number; messages: Message[] }> = [];
+  private runs: DeferredRun[] = [];
   private pendingCount = 0;
   private flushing = false;
   private scheduled = false;
@@ -136,16 +137,20 @@ export class Sender {
   }
 
   /**
-   * Takes message `id` now and sends it, with those taken before it, when this microtask ends or
-   * {@link deferLimit} wait, whichever is first: the messages of one turn go to librdkafka as runs of
-   * `produceValues` (rd_kafka_produce_batch), a third cheaper a message than one call each. What librdkafka
-   * refuses then fails that message alone through its promise or `acks$`/`errors$`, never the others. Every
-   * other way in sends what waits here first, so nothing overtakes a deferred message.
+   * Takes message `id` now (its topic, value, key and partition: headers and timestamps are not deferred) and
+   * sends it, with those taken before it, when this microtask ends or {@link deferLimit} wait, whichever is
+   * first: the messages of one turn go to librdkafka as runs of `produceValues` (rd_kafka_produce_batch), a
+   * third cheaper a message than one call each. What librdkafka refuses then fails that message alone through
+   * its promise or `acks$`/`errors$`, never the others. Every other way in sends what waits here first, so
+   * nothing overtakes a deferred message.
    */
   defer(m: Message, id: number): void {
-    const last = this.segments.length > 0 ? this.segments[this.segments.length - 1] : undefined;
-    if (last !== undefined && id === last.firstId + last.messages.length) last.messages.push(m);
-    else this.segments.push({ firstId: id, messages: [m] });
+    let last = this.runs.length > 0 ? this.runs[this.runs.length - 1] : undefined;
+    if (last === undefined || id !== last.firstId + last.length) {
+      last = new DeferredRun(id);
+      this.runs.push(last);
+    }
+    last.push(m);
     this.pendingCount++;
     if (this.flushing) return; // the flush under way sends it too
     if (this.pendingCount >= deferLimit) this.flushPending();
@@ -155,32 +160,35 @@ export class Sender {
     }
   }
 
-  /** Sends what {@link defer} holds, in order: runs of plain messages in one call each, the rest one by one;
-   * a message librdkafka refuses fails alone. Never throws. */
+  /** Sends what {@link defer} holds, in order: runs of one topic and partition in one call each; a message
+   * librdkafka refuses fails alone, the rest go on. Never throws. */
   flushPending(): void {
     if (this.flushing || this.pendingCount === 0) return;
     this.flushing = true;
     try {
-      while (this.segments.length > 0) {
-        const { messages, firstId } = this.segments.shift()!;
+      while (this.runs.length > 0) {
+        const run = this.runs.shift()!;
         // Each message stays counted as pending until it is in flight, failed or waiting for room, so that
         // reports served inside the native call never make the count reach 0 early (flush() would return).
         let i = 0;
-        while (i < messages.length && this.backlog.length === 0) {
-          const stop = this.sendFrom(messages, i, firstId);
+        while (i < run.length && this.backlog.length === 0) {
+          const stop = this.sendDeferred(run, i);
           this.pendingCount -= stop.next - i;
           i = stop.next;
-          if (i === messages.length || this.waitsForRoom(stop)) break;
+          if (i === run.length || this.waitsForRoom(stop)) break;
           this.pendingCount--;
           if (stop.refused !== undefined) {
-            this.deliveries.fail(firstId + i, errorCode('ERR__INVALID_ARG'), (stop.refused as Error)?.message ?? String(stop.refused));
+            this.deliveries.fail(run.firstId + i, errorCode('ERR__INVALID_ARG'), (stop.refused as Error)?.message ?? String(stop.refused));
           } else {
-            this.deliveries.fail(firstId + i, stop.err);
+            this.deliveries.fail(run.firstId + i, stop.err);
           }
           i++;
         }
-        this.pendingCount -= messages.length - i;
-        this.waitFrom(messages, i, firstId);
+        if (i < run.length) {
+          this.pendingCount -= run.length - i;
+          const now = Date.now();
+          for (; i < run.length; i++) this.backlog.add(run.message(i), run.firstId + i, now);
+        }
       }
     } finally {
       this.flushing = false;
@@ -189,11 +197,38 @@ export class Sender {
     this.onIdle();
   }
 
+  /** Sends run[start..] while librdkafka takes it: each stretch of one topic and partition in one
+   * `produceValues` call, a message it stops at alone. Returns where it stopped and why. */
+  private sendDeferred(run: DeferredRun, start: number): Stop {
+    let next = start;
+    try {
+      while (next < run.length) {
+        const end = run.runEnd(next);
+        if (end - next > 1) {
+          const whole = next === 0 && end === run.length;
+          const values = whole ? run.values : run.values.slice(next, end);
+          const keys = !run.keyed ? undefined : whole ? run.keys : run.keys.slice(next, end);
+          const n = this.native.produceValues(this.topicRef(run.topics[next]), values, keys, run.partitions[next], run.firstId + next, end - next);
+          this.inFlight += n;
+          next += n;
+          if (next === end) continue;
+        }
+        const err = this.produceNative(run.message(next), run.firstId + next);
+        if (err !== 0) return { next, err, refused: undefined };
+        next++;
+      }
+    } catch (e) {
+      // The addon's own checks (a second line behind MessageChecker) refused this one.
+      return { next, err: 0, refused: e };
+    }
+    return { next, err: 0, refused: undefined };
+  }
+
   /**
    * Sends messages[start..] (ids firstId + index) while librdkafka takes them: runs of one topic and
-   * partition without headers or timestamps in one native call over rd_kafka_produce_batch (236-244 ns a
-   * message against produceAsync's single call at 339-407, bench:produce-path); whatever a run stops at goes
-   * alone, which says why. Returns where it stopped and why (librdkafka's code, or what the addon threw).
+   * partition without headers or timestamps in one native call over rd_kafka_produce_batch (236-249 ns a
+   * message against 339-442 for a call each, bench:produce-path); whatever a run stops at goes alone, which
+   * says why. Returns where it stopped and why (librdkafka's code, or what the addon threw).
    */
   private sendFrom(messages: readonly Message[], start: number, firstId: number): Stop {
     let next = start;
@@ -259,7 +294,7 @@ export class Sender {
  * produceAsync calls holds at most this many in JS). */
 const deferLimit = 256;
 
-/** Where {@link Sender.sendFrom} stopped: the index of the first message not sent and why. */
+/** Where {@link Sender.sendFrom} or {@link Sender.sendDeferred} stopped: the index of the first message not sent and why. */
 interface Stop {
   next: number;
   err: number;

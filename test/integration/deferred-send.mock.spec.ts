@@ -14,7 +14,7 @@ describe('Messages deferred to the end of the microtask', () => {
   };
 
   beforeAll(() => {
-    mock = MockCluster.start({ brokers: 1, topics: { order: 1, closing: 1, alone: 1, inside: 1 } });
+    mock = MockCluster.start({ brokers: 1, topics: { order: 1, closing: 1, alone: 1, inside: 1, reuse: 1 } });
   });
   afterEach(async () => {
     await open.closeAll();
@@ -42,6 +42,25 @@ describe('Messages deferred to the end of the microtask', () => {
     expect(p.inFlightCount).toBe(0);
     const read = await consumeAll('order', 11, 15000, mock.bootstrapServers);
     expect(read.map((m) => m.payload)).toEqual(Array.from({ length: 11 }, (_, i) => `m${i}`));
+  });
+
+  it('send what the message object held at the call: an object reused and changed afterwards is not read again', async () => {
+    const p = producer();
+    const m: { topic: string; value: string | null; key?: string; partition?: number } = { topic: 'reuse', value: 'a' };
+    p.produceAsync(m);
+    m.value = 'b';
+    m.key = 'kb';
+    const b = p.produce(m);
+    m.value = 'c';
+    m.partition = 0;
+    const c = p.produce(m);
+    m.value = 'changed';
+    m.key = 'changed';
+    m.topic = 'order';
+    await Promise.all([b, c]);
+    await p.flush(5000);
+    const read = await consumeAll('reuse', 3, 15000, mock.bootstrapServers);
+    expect(read.map((r) => [r.key, r.payload])).toEqual([[null, 'a'], ['kb', 'b'], ['kb', 'c']]);
   });
 
   it('are counted by inFlightCount and waited for by flush() and close() called in the same turn', async () => {

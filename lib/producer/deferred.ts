@@ -13,6 +13,8 @@ export class DeferredRun {
   readonly partitions: Array<number | undefined> = [];
   /** Whether any message has a key (else no key column goes to the addon). */
   keyed = false;
+  /** Taken by a flush: nothing more joins it. */
+  sealed = false;
 
   constructor(readonly firstId: number) {}
 

@@ -37,6 +37,11 @@ export class Sender {
     this.scheduled = false;
     this.flushPending();
   };
+  private immediate: NodeJS.Immediate | undefined;
+  private readonly flushLater = (): void => {
+    this.immediate = undefined;
+    this.flushPending();
+  };
   private readonly onIdle: () => void;
 
   constructor(
@@ -146,13 +151,14 @@ export class Sender {
    */
   defer(m: Message, id: number): void {
     let last = this.runs.length > 0 ? this.runs[this.runs.length - 1] : undefined;
-    if (last === undefined || id !== last.firstId + last.length) {
+    // Not into a run a flush under way took: it sends the runs it started with, not what it makes happen.
+    if (last === undefined || last.sealed || id !== last.firstId + last.length) {
       last = new DeferredRun(id);
       this.runs.push(last);
     }
     last.push(m);
     this.pendingCount++;
-    if (this.flushing) return; // the flush under way sends it too
+    if (this.flushing) return; // sent on the next turn, or by the next call that sends
     if (this.pendingCount >= deferLimit) this.flushPending();
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -166,7 +172,9 @@ export class Sender {
     if (this.flushing || this.pendingCount === 0) return;
     this.flushing = true;
     try {
-      while (this.runs.length > 0) {
+      // Bounded: what subscribers produce meanwhile (a retry of each failure, say) waits for the next turn.
+      for (const run of this.runs) run.sealed = true;
+      for (let left = this.runs.length; left > 0; left--) {
         const run = this.runs.shift()!;
         // Each message stays counted as pending until it is in flight, failed or waiting for room, so that
         // reports served inside the native call never make the count reach 0 early (flush() would return).
@@ -193,6 +201,7 @@ export class Sender {
     } finally {
       this.flushing = false;
     }
+    if (this.runs.length > 0) this.immediate ??= setImmediate(this.flushLater);
     // Every one may have failed here, with no report to come that would wake flush().
     this.onIdle();
   }

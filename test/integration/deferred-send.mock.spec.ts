@@ -14,7 +14,7 @@ describe('Messages deferred to the end of the microtask', () => {
   };
 
   beforeAll(() => {
-    mock = MockCluster.start({ brokers: 1, topics: { order: 1, closing: 1, alone: 1, inside: 1, reuse: 1 } });
+    mock = MockCluster.start({ brokers: 1, topics: { order: 1, closing: 1, alone: 1, inside: 1, reuse: 1, retry: 1 } });
   });
   afterEach(async () => {
     await open.closeAll();
@@ -132,5 +132,23 @@ describe('Messages deferred to the end of the microtask', () => {
     await p.flush(5000);
     const read = await consumeAll('inside', 3, 15000, mock.bootstrapServers);
     expect(read.map((m) => m.payload)).toEqual(['first', 'b', 'from the subscriber']);
+  });
+
+  it('a subscriber that produces again on every failure cannot hold the event loop: what it sends waits for the next turn', async () => {
+    const p = producer();
+    await p.produce({ topic: 'retry', value: 'metadata known' });
+    let retries = 0;
+    let stop = false;
+    p.acks$.subscribe((r) => {
+      if (!r.error || stop) return;
+      retries++;
+      p.produce({ topic: 'retry', value: 'again', partition: 5 }).catch(() => undefined);
+    });
+    p.produce({ topic: 'retry', value: 'bad', partition: 5 }).catch(() => undefined);
+    // Sent all in one flush, the retries would never end and this timer never fire.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    stop = true;
+    expect(retries).toBeGreaterThan(0);
+    await expect(p.flush(5000)).resolves.toBeUndefined();
   });
 });

@@ -1,44 +1,17 @@
 // The consumer on the mock cluster (first increment of the consumer issue): group membership, every message
 // handled once and in order per partition, offsets stored after the handler and committed, backpressure by
-// credit, a failing handler, close (also from inside a handler), bad input. librdkafka 2.0.2's mock
-// coordinator keeps a member that left until its session times out, so members that leave before another
-// joins use a short session.timeout.ms.
+// credit, a failing handler, close (also from inside a handler). Where a consumer reads (lag, seek) and bad
+// input: consumer-position.mock.spec.ts.
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { firstValueFrom, filter } from 'rxjs';
-import { ConsumedMessage, Consumer, KafkaFdError, MockCluster, Poller, Producer } from '../../lib';
+import { ConsumedMessage, Consumer, KafkaFdError, Poller, Producer } from '../../lib';
 import { runFixture } from '../support/child';
-import { track } from '../support/track';
+import { consumerOnMock } from '../support/consumer-on-mock';
 
 describe('Consumer on the mock cluster', () => {
-  let mock: MockCluster;
-  let producer: Producer;
-  const consumers = track<Consumer>(10000);
-  let group = 0;
-  const consumer = (kafka: Record<string, string | number> = {}, extra: object = {}): Consumer =>
-    consumers.add(new Consumer({
-      kafka: { 'bootstrap.servers': mock.bootstrapServers, 'group.id': `g${group}`, 'auto.offset.reset': 'earliest', 'session.timeout.ms': 6000, ...kafka },
-      ...extra,
-    }));
-  const fill = (topic: string, n: number): Promise<unknown> =>
-    producer.produceMany(Array.from({ length: n }, (_, i) => ({ topic, key: `k${i % 13}`, value: `v${i}`, headers: { i: `${i}` } })));
-  const until = async (done: () => boolean, ms = 30000): Promise<void> => {
-    const deadline = Date.now() + ms;
-    while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  };
-
-  beforeAll(() => {
-    mock = MockCluster.start({ topics: { c1: 3, c2: 3, c3: 2, c4: 1, c5: 3, c6: 1, c7: 2, c8: 3, c9: 1, c10: 6, c11: 1, c12: 1, c13: 1, c14: 1, c15: 2 } });
-    producer = new Producer({ kafka: { 'bootstrap.servers': mock.bootstrapServers } });
-  });
-  beforeEach(() => {
-    group++;
-  });
-  afterEach(() => consumers.closeAll());
-  afterAll(async () => {
-    await producer.close();
-    await mock.close();
-  });
+  const h = consumerOnMock({ c1: 3, c2: 3, c3: 2, c4: 1, c5: 3, c6: 1, c7: 2, c8: 3, c9: 1, c10: 6, c11: 1 });
+  const { consumer, fill, until } = h;
 
   it('handles every message once, in order per partition; after a commit a new member reads only what came next', async () => {
     await fill('c1', 3000);
@@ -59,7 +32,7 @@ describe('Consumer on the mock cluster', () => {
     expect(seen.every((m) => String(m.headers.i) === String(m.value).slice(1))).toBe(true);
     await c.commit();
     await c.close();
-    await producer.produce({ topic: 'c1', value: 'after the commit' });
+    await h.producer.produce({ topic: 'c1', value: 'after the commit' });
     const next = consumer();
     const later: string[] = [];
     await next.subscribe('c1');
@@ -138,7 +111,7 @@ describe('Consumer on the mock cluster', () => {
 
   it('shares a poller with producers and leaves it when closed', async () => {
     const poller = new Poller({ name: 'mixed' });
-    const p = new Producer({ kafka: { 'bootstrap.servers': mock.bootstrapServers }, polling: { poller } });
+    const p = new Producer({ kafka: { 'bootstrap.servers': h.mock.bootstrapServers }, polling: { poller } });
     const c = consumer({}, { polling: { poller } });
     expect(poller.producerCount).toBe(2);
     let got = 0;
@@ -165,7 +138,7 @@ describe('Consumer on the mock cluster', () => {
       return seen;
     };
     const idle = consumer(short);
-    group++;
+    h.nextGroup();
     const control = consumer(short, { polling: { poller: new Poller({ name: 'rare', pollTimeoutMs: 60000 }) } });
     const [a, b] = [watch(idle), watch(control)];
     for (const c of [idle, control]) {
@@ -238,7 +211,7 @@ describe('Consumer on the mock cluster', () => {
   }, 40000);
 
   it('pause() holds a partition, fetched messages included, while the others go on; resume() lets it finish', async () => {
-    await producer.produceMany(Array.from({ length: 400 }, (_, i) => ({ topic: 'c7', partition: i % 2, value: `v${i}` })));
+    await h.producer.produceMany(Array.from({ length: 400 }, (_, i) => ({ topic: 'c7', partition: i % 2, value: `v${i}` })));
     const c = consumer();
     const handled = new Map<number, number>();
     let paused = false;
@@ -280,7 +253,7 @@ describe('Consumer on the mock cluster', () => {
     let sent = 0;
     const sender = (async () => {
       while (sending) {
-        await producer.produceMany(Array.from({ length: 100 }, (_, i) => ({ topic: 'c8', value: `b${sent + i}` })));
+        await h.producer.produceMany(Array.from({ length: 100 }, (_, i) => ({ topic: 'c8', value: `b${sent + i}` })));
         sent += 100;
       }
     })();
@@ -328,7 +301,7 @@ describe('Consumer on the mock cluster', () => {
     let got = 0;
     await c.subscribe('c5');
     await c.run({ eachMessage: () => void got++ });
-    await producer.produceMany(Array.from({ length: 50 }, (_, i) => ({ topic: 'c5', value: `${i}` })));
+    await h.producer.produceMany(Array.from({ length: 50 }, (_, i) => ({ topic: 'c5', value: `${i}` })));
     await until(() => got >= 50);
     expect(got).toBeGreaterThanOrEqual(50);
     const deferred = c.poller.metrics().turnsDeferred;
@@ -338,7 +311,7 @@ describe('Consumer on the mock cluster', () => {
 
   it('100,000 messages over 6 partitions read by 3 members of a group: each handled once, committed; a fresh member reads nothing old', async () => {
     for (let i = 0; i < 100000; i += 10000) {
-      await producer.produceMany(Array.from({ length: 10000 }, (_, j) => ({ topic: 'c10', partition: (i + j) % 6, value: `v${i + j}` })));
+      await h.producer.produceMany(Array.from({ length: 10000 }, (_, j) => ({ topic: 'c10', partition: (i + j) % 6, value: `v${i + j}` })));
     }
     const counts = new Map<string, number>();
     const perMember = [0, 0, 0];
@@ -398,102 +371,5 @@ describe('Consumer on the mock cluster', () => {
   ])('refuses %s with a KafkaFdError', (_, make, why) => {
     expect(make).toThrow(KafkaFdError);
     expect(make).toThrow(why);
-  });
-
-  it('lag(): the committed position\'s distance from the partition\'s end, from librdkafka\'s statistics', async () => {
-    const plain = consumer();
-    expect(plain.lag()).toBeUndefined();
-    await plain.close();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let handled = 0;
-    const c = consumer({ 'statistics.interval.ms': 100 });
-    await fill('c12', 30);
-    await c.subscribe('c12');
-    await c.run({
-      eachMessage: async () => {
-        // The first 5 go through; the sixth waits at the gate.
-        if (handled >= 5) await gate;
-        handled++;
-      },
-    });
-    await until(() => handled >= 5);
-    await c.commit();
-    await until(() => c.lag()?.total === 25);
-    expect(c.lag()).toMatchObject({ total: 25, partitions: [{ topic: 'c12', partition: 0, lag: 25 }] });
-    release();
-    await until(() => handled >= 30);
-    await c.commit();
-    await until(() => c.lag()?.total === 0);
-    expect(c.lag()?.total).toBe(0);
-    expect(c.lag()!.at).toBeGreaterThan(Date.now() - 60000);
-  });
-
-  it('seek() from inside a handler: the partition goes on from the offset sought, the message whose handler sought stores nothing', async () => {
-    await fill('c13', 20);
-    const c = consumer();
-    const seen: number[] = [];
-    let sought = false;
-    await c.subscribe('c13');
-    await c.run({
-      eachMessage: async (m) => {
-        seen.push(m.offset);
-        if (m.offset === 10 && !sought) {
-          sought = true;
-          c.seek({ topic: 'c13', partition: 0, offset: 3 });
-        }
-      },
-    });
-    await until(() => seen.length >= 28);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(seen).toEqual([...Array.from({ length: 11 }, (_, i) => i), ...Array.from({ length: 17 }, (_, i) => 3 + i)]);
-  });
-
-  it('seek() restarts a partition stopped by a failed handler; seeking another member\'s partition or a bad offset is refused', async () => {
-    await fill('c14', 20);
-    const c = consumer();
-    const seen: number[] = [];
-    let failed = false;
-    await c.subscribe('c14');
-    const failure = firstValueFrom(c.errors$);
-    await c.run({
-      eachMessage: async (m) => {
-        if (m.offset === 5 && !failed) {
-          failed = true;
-          throw new Error('not yet');
-        }
-        seen.push(m.offset);
-      },
-    });
-    expect((await failure).code).toBe('ERR__APPLICATION');
-    await new Promise((r) => setTimeout(r, 300));
-    expect(seen).toEqual([0, 1, 2, 3, 4]);
-    c.seek({ topic: 'c14', partition: 0, offset: '5' });
-    await until(() => seen.length >= 20);
-    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i));
-    expect(() => c.seek({ topic: 'c15', partition: 0, offset: 0 })).toThrow(expect.objectContaining({ code: 'ERR__STATE' }));
-    for (const offset of [-1, 1.5, '1e3', NaN]) {
-      expect(() => c.seek({ topic: 'c14', partition: 0, offset })).toThrow(expect.objectContaining({ code: 'ERR__INVALID_ARG' }));
-    }
-    await c.close();
-    expect(() => c.seek({ topic: 'c14', partition: 0, offset: 0 })).toThrow(KafkaFdError);
-  });
-
-  it('refuses a bad subscription, a bad run() and a bad commit timeout with ERR__INVALID_ARG', async () => {
-    const c = consumer();
-    await expect(c.commit({ timeoutMs: NaN })).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
-    await expect(c.subscribe([])).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
-    await expect(c.subscribe('bad topic')).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
-    await expect(c.subscribe(/orders/i)).rejects.toThrow(/flags 'i'/);
-    for (const offset of [-1, 1.5, NaN, '', '1e3', ' 1', 2 ** 53 + 2, '9007199254740993', BigInt(2) ** BigInt(60), null]) {
-      await expect(c.commitOffsets([{ topic: 'c', partition: 0, offset: offset as never }])).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
-    }
-    await expect(c.commit({ offsets: [] })).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
-    await expect(c.commit({ offsets: [{ topic: 'bad topic', partition: 0, offset: 1 }] })).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
-    await expect(c.commit({ offsets: [{ topic: 'c', partition: -1, offset: 1 }] })).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
-    await expect(c.run({})).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
-    await expect(c.run({ eachMessage: () => undefined, partitionsConcurrently: 0 })).rejects.toMatchObject({ code: 'ERR__INVALID_ARG' });
-    await c.run({ eachMessage: () => undefined });
-    await expect(c.run({ eachMessage: () => undefined })).rejects.toMatchObject({ code: 'ERR__STATE' });
   });
 });

@@ -153,7 +153,9 @@ export class Producer {
 
   /**
    * Produces one message; resolves with its delivery report once the broker acknowledged it, rejects with
-   * a {@link KafkaFdError} when it fails (bad input, closed producer, delivery failure).
+   * a {@link KafkaFdError} when it fails (bad input, closed producer, delivery failure). A message without
+   * headers or timestamp reaches librdkafka when the current microtask ends, with the turn's others in one
+   * call: its fields are read now, a Buffer's bytes then.
    */
   produce(message: Message): Promise<DeliveryReport> {
     if (traced(produceChannel)) return traceProduce(this.name, [message], false, (ms) => this.produceOne(ms[0]));
@@ -185,7 +187,8 @@ export class Producer {
   /**
    * Produces one message without a promise; its report appears on `acks$` (failures also on `errors$`).
    * Throws a {@link KafkaFdError} at once for bad input, a closed producer, or a full queue with
-   * `queueFull: 'error'`.
+   * `queueFull: 'error'`. A message without partition, headers or timestamp reaches librdkafka when the
+   * microtask ends (as {@link produce}'s does) unless librdkafka might refuse it, which then throws here.
    */
   produceAsync(message: Message): void {
     if (traced(produceChannel)) return traceProduce(this.name, [message], true, (ms) => this.produceAsyncOne(ms[0]));

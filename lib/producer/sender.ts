@@ -2,7 +2,7 @@ import { deliveryError } from '../errors/delivery-errors';
 import { KafkaFdError } from '../errors/kafka-fd.error';
 import { NativeProducer, ProduceFull, ProducePlain, errorCode } from '../native/binding';
 import { Backlog } from './backlog';
-import { DeferredRun } from './deferred';
+import { DeferredRun, Run, RunSource } from './deferred';
 import type { BatchRecord } from './batch-record';
 import type { Deliveries } from './deliveries';
 import type { Message } from './types';
@@ -122,9 +122,10 @@ export class Sender {
       return undefined;
     }
     this.flushPending();
+    const source = new BatchRuns(messages);
     let accepted = 0;
     if (this.backlog.length === 0) {
-      const stop = this.sendFrom(messages, 0, firstId);
+      const stop = this.sendFrom(source, 0, firstId);
       accepted = stop.next;
       if (accepted === messages.length) return undefined;
       if (!this.waitsForRoom(stop)) {
@@ -137,14 +138,13 @@ export class Sender {
         return Object.assign(error, { accepted });
       }
     }
-    this.waitFrom(messages, accepted, firstId);
+    this.waitFrom(source, accepted, firstId);
     return undefined;
   }
 
   /**
-   * Takes message `id` now (its topic, value, key and partition: headers and timestamps are not deferred) and
-   * sends it, with those taken before it, when this microtask ends or {@link deferLimit} wait, whichever is
-   * first: the messages of one turn go to librdkafka as runs of `produceValues` (rd_kafka_produce_batch;
+   * Takes message `id` now (its fields read at the call: {@link DeferredRun}) and sends it, with those taken
+   * before it, when this microtask ends or {@link deferLimit} wait, whichever is first: the messages of one turn go to librdkafka as runs of `produceValues` (rd_kafka_produce_batch;
    * 269-270 ns a message against 351-442 for a call each, bench:produce-path). What librdkafka refuses then
    * fails that message alone through its promise or `acks$`/`errors$`, never the others. Every other way in
    * sends what waits here first, so nothing overtakes a deferred message.
@@ -180,7 +180,7 @@ export class Sender {
         // reports served inside the native call never make the count reach 0 early (flush() would return).
         let i = 0;
         while (i < run.length && this.backlog.length === 0) {
-          const stop = this.sendDeferred(run, i);
+          const stop = this.sendFrom(run, i, run.firstId);
           this.pendingCount -= stop.next - i;
           i = stop.next;
           if (i === run.length || this.waitsForRoom(stop)) break;
@@ -192,11 +192,8 @@ export class Sender {
           }
           i++;
         }
-        if (i < run.length) {
-          this.pendingCount -= run.length - i;
-          const now = Date.now();
-          for (; i < run.length; i++) this.backlog.add(run.message(i), run.firstId + i, now);
-        }
+        this.pendingCount -= run.length - i;
+        this.waitFrom(run, i, run.firstId);
       }
     } finally {
       this.flushing = false;
@@ -206,51 +203,24 @@ export class Sender {
     this.onIdle();
   }
 
-  /** Sends run[start..] while librdkafka takes it: each stretch of one topic and partition in one
-   * `produceValues` call, a message it stops at alone. Returns where it stopped and why. */
-  private sendDeferred(run: DeferredRun, start: number): Stop {
-    let next = start;
-    try {
-      while (next < run.length) {
-        const end = run.runEnd(next);
-        if (end - next > 1) {
-          const whole = next === 0 && end === run.length;
-          const values = whole ? run.values : run.values.slice(next, end);
-          const keys = !run.keyed ? undefined : whole ? run.keys : run.keys.slice(next, end);
-          const n = this.native.produceValues(this.topicRef(run.topics[next]), values, keys, run.partitions[next], run.firstId + next, end - next);
-          this.inFlight += n;
-          next += n;
-          if (next === end) continue;
-        }
-        const err = this.produceNative(run.message(next), run.firstId + next);
-        if (err !== 0) return { next, err, refused: undefined };
-        next++;
-      }
-    } catch (e) {
-      // The addon's own checks (a second line behind MessageChecker) refused this one.
-      return { next, err: 0, refused: e };
-    }
-    return { next, err: 0, refused: undefined };
-  }
-
   /**
-   * Sends messages[start..] (ids firstId + index) while librdkafka takes them: runs of one topic and
-   * partition without headers or timestamps in one native call over rd_kafka_produce_batch (236-249 ns a
-   * message against 339-442 for a call each, bench:produce-path); whatever a run stops at goes alone, which
-   * says why. Returns where it stopped and why (librdkafka's code, or what the addon threw).
+   * Sends source[start..] (ids firstId + index) while librdkafka takes them: runs of one topic and partition
+   * without headers or timestamps in one native call over rd_kafka_produce_batch (236-249 ns a message
+   * against 339-442 for a call each, bench:produce-path); whatever a run stops at goes alone, which says why.
+   * Returns where it stopped and why (librdkafka's code, or what the addon threw).
    */
-  private sendFrom(messages: readonly Message[], start: number, firstId: number): Stop {
+  private sendFrom(source: RunSource, start: number, firstId: number): Stop {
     let next = start;
     try {
-      while (next < messages.length) {
-        const run = plainRun(messages, next);
+      while (next < source.length) {
+        const run = source.runAt(next);
         if (run !== undefined) {
           const n = this.native.produceValues(this.topicRef(run.topic), run.values, run.keys, run.partition, firstId + next, run.values.length);
           this.inFlight += n;
           next += n;
           if (n === run.values.length) continue;
         }
-        const err = this.produceNative(messages[next], firstId + next);
+        const err = this.produceNative(source.message(next), firstId + next);
         if (err !== 0) return { next, err, refused: undefined };
         next++;
       }
@@ -266,11 +236,11 @@ export class Sender {
     return stop.refused === undefined && stop.err === errorCode('ERR__QUEUE_FULL') && this.queueFull === 'wait';
   }
 
-  /** messages[from..] wait in the backlog, in order. */
-  private waitFrom(messages: readonly Message[], from: number, firstId: number): void {
-    if (from >= messages.length) return;
+  /** source[from..] waits in the backlog, in order. */
+  private waitFrom(source: RunSource, from: number, firstId: number): void {
+    if (from >= source.length) return;
     const now = Date.now();
-    for (let i = from; i < messages.length; i++) this.backlog.add(messages[i], firstId + i, now);
+    for (let i = from; i < source.length; i++) this.backlog.add(source.message(i), firstId + i, now);
   }
 
   /** One message into librdkafka; counts it in flight when accepted. Returns librdkafka's error code. */
@@ -303,24 +273,32 @@ export class Sender {
  * produceAsync calls holds at most this many in JS). */
 const deferLimit = 256;
 
-/** Where {@link Sender.sendFrom} or {@link Sender.sendDeferred} stopped: the index of the first message not sent and why. */
+/** Where {@link Sender.sendFrom} stopped: the index of the first message not sent and why. */
 interface Stop {
   next: number;
   err: number;
   refused: unknown;
 }
 
-/** The messages from `start` that one `produceValues` call takes (at least two), as columns. */
-interface Run {
-  topic: string;
-  partition: number | undefined;
-  values: unknown[];
-  keys: unknown[] | undefined;
+/** A batch's messages as the sender walks them. */
+class BatchRuns implements RunSource {
+  constructor(private readonly messages: readonly Message[]) {}
+
+  get length(): number {
+    return this.messages.length;
+  }
+
+  /** A message whose read throws (a getter) ends the run before it: the single call then reads it again
+   * and says why. */
+  runAt(start: number): Run | undefined {
+    return plainRun(this.messages, start);
+  }
+
+  message(i: number): Message {
+    return this.messages[i];
+  }
 }
 
-/** The longest run from `start` of one topic and partition without headers or a timestamp, or undefined
- * when it would hold fewer than two messages (one goes by the single call). A message whose read throws (a
- * getter) ends the run before it: the single call then reads it again and says why. */
 function plainRun(messages: readonly Message[], start: number): Run | undefined {
   const first = messages[start];
   let topic: string;

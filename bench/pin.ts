@@ -1,8 +1,9 @@
 // BENCH_PIN=1 (sustained and paced): the JS thread gets CPU 0 to itself; every other thread of this process
 // (librdkafka's, V8's, libuv's) and the broker's JVM share CPU 1. On two cores shared by all of them the JS
-// thread waits for a CPU 35-54% of a paced run (schedstat), and that wait, not the loop's own work, sets the
-// event-loop delay's p99: pinned, what is left is the loop's own turns. Threads started later inherit the
-// mask of the thread that starts them. An experiment of the benchmark only: nothing in the library pins.
+// thread waits for a CPU 35-54% of a paced run (schedstat). Pinned, that wait is gone (0-1%) but the delay
+// did not fall: the thread then blocks on what runs on the crowded CPU (librdkafka's locks, V8's GC helpers;
+// bench/results/produce-2026-12-03.md). Threads started later inherit the mask of the thread that starts
+// them. An experiment of the benchmark only: nothing in the library pins.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -13,7 +13,8 @@ namespace kafka_fd {
 // librdkafka refuses (a full queue, say), that is not bytes, or that may be too large, and leaves it and the
 // rest to the caller, which sends them one by one and so gets each one's own error. One call for the run,
 // and librdkafka's batch call under it, kInlineServeEvery messages at a time: its enqueue costs a third of
-// produceva's per message (bench:produce-path).
+// produceva's per message broker-free (bench:produce-path), less of a gain while a broker's threads take the
+// same partition locks (each message is still partitioned and queued alone).
 //
 // rd_kafka_produce_batch goes on past a refused message. A full queue, a closing or fenced producer and an
 // unknown topic or partition refuse every message after the first (librdkafka carries the error over); what

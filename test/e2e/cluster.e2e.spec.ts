@@ -65,7 +65,7 @@ describe('a three-node Kafka cluster', () => {
       // The victim led partition 0; another node took over while it was dead.
       expect(resumed.size).toBe(3);
       const read = await consumeAll(topic, 100000, 90000, bootstrap);
-      expect(checkReadback(read, 2, 50000)).toEqual({ read: 100000, missing: 0, duplicates: 0, outOfOrder: 0 });
+      expect(checkReadback(read, 2, 50000)).toEqual({ read: 100000, missing: 0, duplicates: 0, outOfOrder: 0, duplicatesIn: {} });
       await new Promise((r) => setTimeout(r, 600));
       process.stdout.write(`cluster: ${JSON.stringify({
         messages: outcome.delivered, ms: outcome.ms, victim, leadersBefore: before, leadersAfter: after,

@@ -1,5 +1,6 @@
 // Broker faults from librdkafka's mock cluster under an idempotent stream: every message acked once, and
-// the topic, read back by an independent consumer (kcat), holds each message once, in order per partition.
+// the topic, read back by an independent consumer (kcat), holds each message, in order per partition, and a
+// copy only where the mock cluster cannot deduplicate (below).
 import { MockCluster, Producer } from '../../lib';
 import { consumeAll } from '../support/kafka';
 import { checkReadback, streamMessages, watchRetries } from '../support/stream';
@@ -8,6 +9,9 @@ import { checkReadback, streamMessages, watchRetries } from '../support/stream';
 const PRODUCE = 0;
 const NOT_LEADER_OR_FOLLOWER = 6;
 const REQUEST_TIMED_OUT = 7;
+
+/** The leader each partition is moved to mid-stream: brokers 2, 3, 1, 2, 3, 1. */
+const leaderAfterMove = (partition: number): number => 1 + ((partition + 1) % 3);
 
 describe('faults on the mock cluster', () => {
   it('100,000 idempotent messages from 5 producers survive a broker down/up, request errors and leader moves', async () => {
@@ -28,7 +32,7 @@ describe('faults on the mock cluster', () => {
       const outcome = await streamMessages(producers, 'faults', 20000, async (sent) => {
         fault(15000, sent, 'request errors', () => mock.pushRequestErrors(PRODUCE, [NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT, NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT]));
         fault(30000, sent, 'leaders moved', () => {
-          for (let partition = 0; partition < 6; partition++) mock.setPartitionLeader('faults', partition, 1 + ((partition + 1) % 3));
+          for (let partition = 0; partition < 6; partition++) mock.setPartitionLeader('faults', partition, leaderAfterMove(partition));
         });
         fault(50000, sent, 'broker 2 down', () => mock.brokerDown(2));
         if (sent >= 65000 && !done.includes('broker 2 up')) {
@@ -41,12 +45,20 @@ describe('faults on the mock cluster', () => {
       expect(outcome.failures).toEqual([]);
       expect(outcome.delivered).toBe(100000);
       const read = await consumeAll('faults', 100000, 60000, mock.bootstrapServers);
-      expect(checkReadback(read, 5, 20000)).toEqual({ read: 100000, missing: 0, duplicates: 0, outOfOrder: 0 });
+      const check = checkReadback(read, 5, 20000);
+      expect({ missing: check.missing, outOfOrder: check.outOfOrder, read: check.read - check.duplicates }).toEqual({ missing: 0, outOfOrder: 0, read: 100000 });
+      // Copies are allowed in the partitions broker 2 led when it went down, and nowhere else. librdkafka
+      // 2.0.2's mock checks producer sequences only for transactional producers (rd_kafka_mock_validate_records
+      // returns early without a TransactionalId): a Produce request it appended whose response was lost with
+      // the connection comes back on retry and is appended again, where Kafka answers DUPLICATE_SEQUENCE_NUMBER
+      // (the real-broker fault tests assert no copy at all). Injected request errors append nothing.
+      const ledByBroker2 = [0, 1, 2, 3, 4, 5].filter((partition) => leaderAfterMove(partition) === 2);
+      expect(Object.keys(check.duplicatesIn).map(Number).filter((partition) => !ledByBroker2.includes(partition))).toEqual([]);
       // The faults were felt: librdkafka transmitted messages again after the failed requests.
       await new Promise((r) => setTimeout(r, 600));
       expect(retries.transmitted()).toBeGreaterThan(100000);
       process.stdout.write(`faults.mock: ${JSON.stringify({ delivered: outcome.delivered, ms: outcome.ms, failures: outcome.failures.length,
-        retriedRequests: retries.retriedRequests(), retransmitted: retries.transmitted() - 100000, read: read.length })}\n`);
+        retriedRequests: retries.retriedRequests(), retransmitted: retries.transmitted() - 100000, read: read.length, copiesInBroker2Partitions: check.duplicates })}\n`);
     } finally {
       await Promise.all(producers.map((p) => p.close({ timeoutMs: 5000 })));
       await mock.close();

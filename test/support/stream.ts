@@ -34,9 +34,12 @@ export async function streamMessages(producers: Producer[], topic: string, perPr
 export interface ReadbackCheck {
   read: number;
   missing: number;
+  /** Copies of a message read before (each is counted here only, not as out of order). */
   duplicates: number;
-  /** Messages of one producer found after a later message of the same producer in the same partition. */
+  /** First copies of one producer's messages found after a later message of it in the same partition. */
   outOfOrder: number;
+  /** Duplicates by partition (partitions without any are absent). */
+  duplicatesIn: Record<number, number>;
 }
 
 /** Checks a topic read back after {@link streamMessages}: every message once, each producer in order per partition. */
@@ -44,10 +47,15 @@ export function checkReadback(messages: ConsumedMessage[], producers: number, pe
   const seen = new Set<string>();
   let duplicates = 0;
   let outOfOrder = 0;
+  const duplicatesIn: Record<number, number> = {};
   const last = new Map<string, number>(); // "<partition>/<producer>" -> last seq
   for (const m of [...messages].sort((a, b) => a.partition - b.partition || a.offset - b.offset)) {
     const value = m.payload ?? '';
-    if (seen.has(value)) duplicates++;
+    if (seen.has(value)) {
+      duplicates++;
+      duplicatesIn[m.partition] = (duplicatesIn[m.partition] ?? 0) + 1;
+      continue;
+    }
     seen.add(value);
     const [producer, seq] = value.split(':');
     const key = `${m.partition}/${producer}`;
@@ -56,7 +64,7 @@ export function checkReadback(messages: ConsumedMessage[], producers: number, pe
   }
   let missing = 0;
   for (let i = 0; i < producers; i++) for (let k = 0; k < perProducer; k++) if (!seen.has(`p${i}:${k}`)) missing++;
-  return { read: messages.length, missing, duplicates, outOfOrder };
+  return { read: messages.length, missing, duplicates, outOfOrder, duplicatesIn };
 }
 
 /** What librdkafka's statistics say of retries, summed over the producers (latest stats$ payload of each). */

@@ -34,10 +34,18 @@ describe('faults on the mock cluster', () => {
         fault(30000, sent, 'leaders moved', () => {
           for (let partition = 0; partition < 6; partition++) mock.setPartitionLeader('faults', partition, leaderAfterMove(partition));
         });
-        fault(50000, sent, 'broker 2 down', () => mock.brokerDown(2));
+        if (sent >= 50000 && !done.includes('broker 2 down')) {
+          // Broker 2 holds its responses for 1 s before it goes down, so that requests it appended lose theirs.
+          mock.setRtt(2, 1000);
+          await new Promise((r) => setTimeout(r, 300));
+          fault(50000, sent, 'broker 2 down', () => mock.brokerDown(2));
+        }
         if (sent >= 65000 && !done.includes('broker 2 up')) {
           await new Promise((r) => setTimeout(r, 1000));
-          fault(65000, sent, 'broker 2 up', () => mock.brokerUp(2));
+          fault(65000, sent, 'broker 2 up', () => {
+            mock.setRtt(2, 0);
+            mock.brokerUp(2);
+          });
         }
         fault(80000, sent, 'more request errors', () => mock.pushRequestErrors(PRODUCE, [REQUEST_TIMED_OUT, REQUEST_TIMED_OUT, NOT_LEADER_OR_FOLLOWER]));
       });

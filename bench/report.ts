@@ -55,14 +55,14 @@ const countsOf = (runs: Run[], scenario: string): number[] =>
 /** Idle and memory rows are per client and mode; the API in the name means nothing there. */
 const resting = (c: string): string => c.replace(' produce()', '');
 
-function seed(runs: Run[], reps: number): { lines: string[]; table: Record<string, Record<number, number>> } {
+function seed(runs: Run[], reps: number, bursts: number): { lines: string[]; table: Record<string, Record<number, number>> } {
   const counts = countsOf(runs, 'seed');
   const clients = clientsOf(runs, 'seed');
   const table: Record<string, Record<number, number>> = {};
   const lines = [
     '## Seed: msg/s, bursts of 1000 messages per producer',
     '',
-    `msg/s = messages / (first send to last ack); each run is the median of 5 bursts after a warm-up; median of ${reps} runs (min-max).`,
+    `msg/s = messages / (first send to last ack); each run is the median of ${bursts} bursts after a warm-up; median of ${reps} runs (min-max).`,
     '',
     `| client | librdkafka | ${counts.map((n) => `${n} producer${n > 1 ? 's' : ''}`).join(' | ')} |`,
     `|---|---|${counts.map(() => '---:').join('|')}|`,
@@ -84,7 +84,7 @@ function seed(runs: Run[], reps: number): { lines: string[]; table: Record<strin
   for (const n of counts) {
     const best = peers.reduce((b, c) => (at(c, n) > at(b, n) ? c : b), peers[0]);
     const p = (api: string, suffix = ''): number => at(`kafka-fd fd ${api}()${suffix}`, n);
-    lines.push(`| ${n} | ${best} ${int(at(best, n))} | ${ratio(p('produce'), at(best, n))} | ${ratio(p('produceAsync'), at(best, n))} | ` +
+    lines.push(`| ${n} | ${best === undefined ? '-' : `${best} ${int(at(best, n))}`} | ${ratio(p('produce'), at(best, n))} | ${ratio(p('produceAsync'), at(best, n))} | ` +
       `${ratio(p('produceMany'), at(best, n))} | ${pct(p('produce'), at(CEILING, n))} | ${pct(p('produceAsync'), at(CEILING, n))} | ` +
       `${pct(p('produce', AT_PEER), at(CEILING + AT_PEER, n))} | ${pct(p('produceAsync', AT_PEER), at(CEILING + AT_PEER, n))} | ` +
       `${ratio(p('produce'), at('kafka-fd thread produce()', n))} | ${ratio(p('produceAsync'), at('kafka-fd thread produceAsync()', n))} |`);
@@ -185,7 +185,7 @@ function transactionsTable(runs: Run[], reps: number): string[] {
 }
 
 /** The whole results file; `seedTable` (client to msg/s per producer count) feeds the chart. */
-export function report(runs: Run[], opts: { reps: number; brokers: string }): { markdown: string; seedTable?: Record<string, Record<number, number>> } {
+export function report(runs: Run[], opts: { reps: number; brokers: string; bursts: number }): { markdown: string; seedTable?: Record<string, Record<number, number>> } {
   const has = (s: string): boolean => runs.some((r) => r.scenario === s);
   const parts = [`# Benchmarks, ${new Date().toISOString().slice(0, 10)}`, '', `Machine: ${machine()}.`, '',
     'Every measurement ran in a process of its own, clients interleaved (the order rotates every repetition), ' +
@@ -193,7 +193,7 @@ export function report(runs: Run[], opts: { reps: number; brokers: string }): { 
     `"${AT_PEER.trim()}", built against @confluentinc/kafka-javascript's. Reproduce: \`npm run bench:setup && npm run bench\`.`];
   let seedTable: Record<string, Record<number, number>> | undefined;
   if (has('seed')) {
-    const s = seed(runs, opts.reps);
+    const s = seed(runs, opts.reps, opts.bursts);
     seedTable = s.table;
     parts.push('', ...s.lines);
   }
@@ -209,6 +209,6 @@ export function report(runs: Run[], opts: { reps: number; brokers: string }): { 
 
 /** Re-renders a results .json (after editing the report code): `node -r ts-node/register bench/report.ts <json>`. */
 if (require.main === module) {
-  const data = JSON.parse(fs.readFileSync(process.argv[2], 'utf8')) as { reps: number; runs: Run[] };
-  console.log(report(data.runs, { reps: data.reps, brokers: '' }).markdown);
+  const data = JSON.parse(fs.readFileSync(process.argv[2], 'utf8')) as { reps: number; runs: Run[]; plan?: { seed?: { job?: { rounds?: number } } } };
+  console.log(report(data.runs, { reps: data.reps, brokers: '', bursts: data.plan?.seed?.job?.rounds ?? 5 }).markdown);
 }

@@ -125,7 +125,7 @@ function main(): void {
   if (!EXTERNAL && !wasRunning) kafka('stop');
 
   const date = new Date().toISOString().slice(0, 10);
-  const { markdown, seedTable } = report(runs, { reps: REPS, brokers });
+  const { markdown, seedTable } = report(runs, { reps: REPS, brokers, bursts: PLAN.seed.job.rounds ?? 5 });
   console.log(markdown);
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });

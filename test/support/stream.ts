@@ -42,7 +42,8 @@ export interface ReadbackCheck {
   duplicatesIn: Record<number, number>;
 }
 
-/** Checks a topic read back after {@link streamMessages}: every message once, each producer in order per partition. */
+/** Checks a topic read back after {@link streamMessages}: every message there, the first copies of each producer in
+ * order per partition, and the copies (a message read again) counted apart, by partition. */
 export function checkReadback(messages: ConsumedMessage[], producers: number, perProducer: number): ReadbackCheck {
   const seen = new Set<string>();
   let duplicates = 0;

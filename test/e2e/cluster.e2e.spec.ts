@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { Consumer, ConsumedMessage, Producer } from '../../lib';
 import { consumeAll, uniqueTopic } from '../support/kafka';
-import { checkReadback, streamMessages, watchRetries } from '../support/stream';
+import { checkOffsets, checkReadback, streamMessages, watchRetries } from '../support/stream';
 
 const script = path.resolve(__dirname, '..', '..', 'scripts', 'kafka.sh');
 const port = Number(process.env.KAFKA_CLUSTER_PORT ?? 9192);
@@ -66,6 +66,8 @@ describe('a three-node Kafka cluster', () => {
       expect(resumed.size).toBe(3);
       const read = await consumeAll(topic, 100000, 90000, bootstrap);
       expect(checkReadback(read, 2, 50000)).toEqual({ read: 100000, missing: 0, duplicates: 0, outOfOrder: 0, duplicatesIn: {} });
+      // Each report named the offset its message is at (an implicit ack has none; Kafka makes it right).
+      expect(checkOffsets(read, outcome.reports)).toMatchObject({ misplaced: 0, missingWithOffset: 0 });
       await new Promise((r) => setTimeout(r, 600));
       process.stdout.write(`cluster: ${JSON.stringify({
         messages: outcome.delivered, ms: outcome.ms, victim, leadersBefore: before, leadersAfter: after,

@@ -4,7 +4,7 @@
 import { firstValueFrom } from 'rxjs';
 import { DeliveryReport, KafkaFdError, Producer } from '../../lib';
 import { brokerPid, brokers, consumeAll, uniqueTopic, waitForTopic } from '../support/kafka';
-import { checkReadback, streamMessages } from '../support/stream';
+import { checkOffsets, checkReadback, streamMessages } from '../support/stream';
 import { track } from '../support/track';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -42,6 +42,8 @@ describe('broker faults on the real broker', () => {
     expect(outcome.ms).toBeGreaterThanOrEqual(3000);
     const read = await consumeAll(topic, 20000, 60000);
     expect(checkReadback(read, 1, 20000)).toEqual({ read: 20000, missing: 0, duplicates: 0, outOfOrder: 0, duplicatesIn: {} });
+    // Each report named the offset its message is at (an implicit ack has none; Kafka makes it right).
+    expect(checkOffsets(read, outcome.reports)).toMatchObject({ misplaced: 0, missingWithOffset: 0 });
   }, 120000);
 
   it('paused past message.timeout.ms: every message sent meanwhile fails on its promise and on acks$, none dropped', async () => {

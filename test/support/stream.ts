@@ -5,6 +5,8 @@ export interface StreamOutcome {
   delivered: number;
   failures: KafkaFdError[];
   ms: number;
+  /** Where each delivered message's report put it, by value. */
+  reports: Map<string, { partition: number; offset: number }>;
 }
 
 /**
@@ -16,11 +18,16 @@ export async function streamMessages(producers: Producer[], topic: string, perPr
   onProgress: (sent: number) => void | Promise<void> = () => undefined, perTurn = 500): Promise<StreamOutcome> {
   const started = Date.now();
   const outcomes: Array<Promise<KafkaFdError | undefined>> = [];
+  const reports = new Map<string, { partition: number; offset: number }>();
   let sent = 0;
   for (let seq = 0; seq < perProducer; seq += perTurn) {
     producers.forEach((p, i) => {
       for (let k = seq; k < Math.min(seq + perTurn, perProducer); k++) {
-        outcomes.push(p.produce({ topic, key: `p${i}-${k % 16}`, value: `p${i}:${k}` }).then(() => undefined, (e: KafkaFdError) => e));
+        const value = `p${i}:${k}`;
+        outcomes.push(p.produce({ topic, key: `p${i}-${k % 16}`, value }).then(({ partition, offset }) => {
+          reports.set(value, { partition, offset });
+          return undefined;
+        }, (e: KafkaFdError) => e));
         sent++;
       }
     });
@@ -28,7 +35,37 @@ export async function streamMessages(producers: Producer[], topic: string, perPr
     await new Promise(setImmediate);
   }
   const failures = (await Promise.all(outcomes)).filter((e): e is KafkaFdError => e !== undefined);
-  return { delivered: outcomes.length - failures.length, failures, ms: Date.now() - started };
+  return { delivered: outcomes.length - failures.length, failures, ms: Date.now() - started, reports };
+}
+
+export interface OffsetCheck {
+  /** Reports with an offset where the log holds another message, or none. */
+  misplaced: number;
+  /** Reports without an offset: librdkafka's implicit acks (a later request to the partition succeeded, so
+   * an earlier one whose outcome was unknown is taken as persisted; rd_kafka_dr_implicit_ack). */
+  withoutOffset: number;
+  /** Messages not in the log whose report gave an offset. */
+  missingWithOffset: number;
+}
+
+/** Checks each delivery report of {@link streamMessages} against the log read back: the message is where its
+ * report said. */
+export function checkOffsets(messages: ConsumedMessage[], reports: StreamOutcome['reports']): OffsetCheck {
+  const at = new Map<string, string | null>();
+  const seen = new Set<string>();
+  for (const m of messages) {
+    at.set(`${m.partition}/${m.offset}`, m.payload);
+    seen.add(m.payload ?? '');
+  }
+  let misplaced = 0;
+  let withoutOffset = 0;
+  let missingWithOffset = 0;
+  for (const [value, r] of reports) {
+    if (r.offset < 0) withoutOffset++;
+    else if (at.get(`${r.partition}/${r.offset}`) !== value) misplaced++;
+    if (!seen.has(value) && r.offset >= 0) missingWithOffset++;
+  }
+  return { misplaced, withoutOffset, missingWithOffset };
 }
 
 export interface ReadbackCheck {

@@ -1,5 +1,10 @@
 import type { Message } from './types';
 
+/** Whether a message can join a run: no headers and no timestamp (only the single call carries those). */
+export function plain(m: Message): boolean {
+  return (m.headers === undefined || m.headers === null) && m.timestamp === undefined;
+}
+
 /** The messages from a start that one `produceValues` call takes (at least two), as columns. */
 export interface Run {
   topic: string;
@@ -44,7 +49,7 @@ export class DeferredRun implements RunSource {
 
   /** Takes message id `firstId + length`. */
   push(m: Message): void {
-    if (m.headers != null || m.timestamp !== undefined) (this.whole ??= new Map()).set(this.topics.length, { ...m });
+    if (!plain(m)) (this.whole ??= new Map()).set(this.topics.length, { ...m });
     this.topics.push(m.topic);
     this.values.push(m.value);
     const key = m.key;

@@ -8,6 +8,7 @@ import { NativeProducer, NativeSink, constants, native } from '../native/binding
 import type { Poller } from '../poller/poller';
 import { checkTimeout } from '../util/timeout';
 import { BatchRecord } from './batch-record';
+import { plain } from './deferred';
 import { Deliveries } from './deliveries';
 import { FlushWaiters } from './flush-waiters';
 import {
@@ -167,7 +168,7 @@ export class Producer {
     if (refused) return Promise.reject(refused);
     const id = this.sender.ids(1);
     const promise = this.deliveries.promise(id, message.topic);
-    if (this.deferProduce && message.headers == null && message.timestamp === undefined) {
+    if (this.deferProduce && plain(message)) {
       // Its promise says what librdkafka answers, whenever it answers.
       this.sender.defer(message, id);
       return promise;
@@ -354,7 +355,7 @@ export class Producer {
   /** Whether librdkafka can refuse nothing of this message at its enqueue but a full queue (which waits):
    * no partition (unknown), no headers or timestamp, and a size under message.max.bytes for sure. */
   private deferrable(m: Message): boolean {
-    return m.partition === undefined && m.headers == null && m.timestamp === undefined &&
+    return m.partition === undefined && plain(m) &&
       upperBytes(m.value) + upperBytes(m.key) <= this.deferBytes;
   }
 

@@ -2,7 +2,7 @@ import { deliveryError } from '../errors/delivery-errors';
 import { KafkaFdError } from '../errors/kafka-fd.error';
 import { NativeProducer, ProduceFull, ProducePlain, errorCode } from '../native/binding';
 import { Backlog } from './backlog';
-import { DeferredRun, Run, RunSource } from './deferred';
+import { DeferredRun, plain, Run, RunSource } from './deferred';
 import type { BatchRecord } from './batch-record';
 import type { Deliveries } from './deliveries';
 import type { Message } from './types';
@@ -329,6 +329,3 @@ function plainRun(messages: readonly Message[], start: number): Run | undefined 
   return values.length < 2 ? undefined : { topic, partition, values, keys };
 }
 
-function plain(m: Message): boolean {
-  return (m.headers === undefined || m.headers === null) && m.timestamp === undefined;
-}
